@@ -1,0 +1,197 @@
+"""Safe decoding and encoding of frames in both codecs (JSON text, msgpack binary).
+
+Decoding never trusts the peer: sizes, nesting and numbers are bounded before any
+model sees the data, and nothing here can raise RecursionError.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from enum import StrEnum
+from typing import Any
+
+import msgpack
+
+from game.protocol.errors import ErrorCode, ProtocolError, UndecodableFrame
+
+MAX_DEPTH = 8
+MAX_INT = 2**63 - 1
+MIN_INT = -(2**63)
+_BRACKET_SCAN_THRESHOLD = 32
+
+
+class Codec(StrEnum):
+    JSON = "json"
+    MSGPACK = "msgpack"
+
+    @property
+    def subprotocol(self) -> str:
+        return f"game.v1.{self.value}"
+
+
+SUBPROTOCOLS: dict[str, Codec] = {c.subprotocol: c for c in Codec}
+
+
+class _Rejected:
+    """Stands in for a number JSON may carry but our protocol never accepts."""
+
+    __slots__ = ("why",)
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    def __repr__(self) -> str:
+        return f"<rejected {self.why}>"
+
+
+def _parse_int(text: str) -> int | _Rejected:
+    if len(text) > 20:
+        return _Rejected("integer too long")
+    value = int(text)
+    if not MIN_INT <= value <= MAX_INT:
+        return _Rejected("integer beyond 64 bits")
+    return value
+
+
+def _parse_float(text: str) -> float | _Rejected:
+    value = float(text)
+    if math.isinf(value) or math.isnan(value):
+        return _Rejected("non-finite number")
+    return value
+
+
+def _parse_constant(text: str) -> _Rejected:
+    return _Rejected(f"{text} is not JSON")
+
+
+_json_decoder = json.JSONDecoder(
+    parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant
+)
+
+
+def _json_depth_exceeds(text: str, limit: int) -> bool:
+    """Nesting depth of `text`, counted outside strings, without recursion."""
+    depth = 0
+    in_string = False
+    escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False
+
+
+def _check_tree(value: Any) -> None:
+    """Bound depth, reject stand-ins and unencodable strings, iteratively."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            if depth >= MAX_DEPTH:
+                raise ProtocolError(ErrorCode.BAD_MESSAGE, "message nested too deeply")
+            for key, sub in item.items():
+                if not isinstance(key, str):
+                    raise ProtocolError(ErrorCode.BAD_MESSAGE, "map keys must be strings")
+                _check_text(key)
+                stack.append((sub, depth + 1))
+        elif isinstance(item, list):
+            if depth >= MAX_DEPTH:
+                raise ProtocolError(ErrorCode.BAD_MESSAGE, "message nested too deeply")
+            stack.extend((sub, depth + 1) for sub in item)
+        elif isinstance(item, _Rejected):
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, item.why)
+        elif isinstance(item, str):
+            _check_text(item)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            if not MIN_INT <= item <= MAX_INT:
+                raise ProtocolError(ErrorCode.BAD_MESSAGE, "integer beyond 64 bits")
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, "non-finite number")
+
+
+def _check_text(text: str) -> None:
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, "string is not valid Unicode") from None
+
+
+def decode_json(text: str) -> dict[str, Any]:
+    """Decode one JSON text frame into a message map.
+
+    Raises UndecodableFrame when the text is not JSON at all, ProtocolError
+    (`bad_message`) when it is JSON but not an acceptable message map.
+    """
+    if (
+        text.count("[") + text.count("{") > _BRACKET_SCAN_THRESHOLD
+        and _json_depth_exceeds(text, MAX_DEPTH)
+    ):
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, "message nested too deeply")
+    try:
+        value = _json_decoder.decode(text)
+    except (ValueError, RecursionError) as exc:
+        raise UndecodableFrame("frame is not valid JSON") from exc
+    return _as_message(value)
+
+
+def _no_ext(code: int, data: bytes) -> Any:
+    raise ValueError("msgpack ext types are not accepted")
+
+
+def decode_msgpack(data: bytes, max_len: int = 4096) -> dict[str, Any]:
+    """Decode one binary frame into a message map, with every length bounded."""
+    try:
+        value = msgpack.unpackb(
+            data,
+            raw=False,
+            strict_map_key=True,
+            ext_hook=_no_ext,
+            max_str_len=max_len,
+            max_bin_len=max_len,
+            max_array_len=max_len,
+            max_map_len=max_len,
+            max_ext_len=0,
+            use_list=True,
+            timestamp=0,
+        )
+    except (ValueError, TypeError, msgpack.UnpackException, RecursionError) as exc:
+        raise UndecodableFrame("frame is not valid msgpack") from exc
+    except Exception as exc:  # msgpack raises a handful of private error types
+        raise UndecodableFrame("frame is not valid msgpack") from exc
+    return _as_message(value)
+
+
+def _as_message(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, "a message must be a map with a type")
+    _check_tree(value)
+    return value
+
+
+def encode_json(message: Any) -> str:
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+
+
+
+def encode_msgpack(message: Any) -> bytes:
+    data: bytes = msgpack.packb(message, use_bin_type=True)
+    return data
+
+
+def encode(message: Any, codec: Codec) -> str | bytes:
+    return encode_json(message) if codec is Codec.JSON else encode_msgpack(message)

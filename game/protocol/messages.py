@@ -1,0 +1,284 @@
+"""Typed wire messages of protocol v1, tagged by `type`.
+
+Client messages are validated strictly (no coercion: a bool is not an int, a
+string is not a number, unknown fields are refused). Server messages are
+described by models too, so that `/api/protocol` can publish a JSON Schema of
+everything on the wire; the hot path builds the same shapes as plain dicts.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+
+from game.protocol.errors import ErrorCode, ProtocolError
+
+Ref = Annotated[str, StringConstraints(max_length=64)] | Annotated[
+    int, Field(ge=-(2**63), le=2**63 - 1)
+]
+MatchId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+GameName = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+PlayerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+Token = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+Version = Annotated[int, Field(ge=0, le=2**63 - 1)]
+
+
+class ClientMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    id: Ref | None = Field(default=None, description="echoed back as `ref` in the direct answer")
+
+
+class Hello(ClientMessage):
+    """Must come first. A known `token` resumes that player."""
+
+    type: Literal["hello"]
+    name: PlayerName | None = None
+    token: Token | None = None
+
+
+class Queue(ClientMessage):
+    """Quick match: pair with the next player waiting for `game`."""
+
+    type: Literal["queue"]
+    game: GameName
+
+
+class Unqueue(ClientMessage):
+    type: Literal["unqueue"]
+
+
+class CreateRoom(ClientMessage):
+    """Open a private room; the answer is `room` with a short code to share."""
+
+    type: Literal["create_room"]
+    game: GameName
+
+
+class JoinRoom(ClientMessage):
+    type: Literal["join_room"]
+    code: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+
+
+class PlayBot(ClientMessage):
+    """Start a match against a built-in bot. `seat` is the human's seat (0 moves first)."""
+
+    type: Literal["play_bot"]
+    game: GameName
+    level: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+    seat: Literal[0, 1] | None = None
+
+
+class Move(ClientMessage):
+    """Play `move` in `match`; `version` is the view version the move was chosen on."""
+
+    type: Literal["move"]
+    match: MatchId
+    move: Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+    version: Version | None = None
+
+
+class Resign(ClientMessage):
+    type: Literal["resign"]
+    match: MatchId
+
+
+class Rematch(ClientMessage):
+    """Offer a rematch, or accept the opponent's offer (seats swap)."""
+
+    type: Literal["rematch"]
+    match: MatchId
+
+
+class Watch(ClientMessage):
+    type: Literal["watch"]
+    match: MatchId
+
+
+class Unwatch(ClientMessage):
+    type: Literal["unwatch"]
+    match: MatchId
+
+
+class Sync(ClientMessage):
+    """Resend the patches after `since`, or a snapshot when they are gone or absent."""
+
+    type: Literal["sync"]
+    match: MatchId
+    since: Version | None = None
+
+
+class Ping(ClientMessage):
+    type: Literal["ping"]
+
+
+AnyClientMessage = Annotated[
+    Hello | Queue | Unqueue | CreateRoom | JoinRoom | PlayBot | Move | Resign | Rematch
+    | Watch | Unwatch | Sync | Ping,
+    Field(discriminator="type"),
+]
+CLIENT_TYPES: frozenset[str] = frozenset(
+    m.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
+    for m in (Hello, Queue, Unqueue, CreateRoom, JoinRoom, PlayBot, Move, Resign, Rematch,
+              Watch, Unwatch, Sync, Ping)
+)
+client_adapter: TypeAdapter[AnyClientMessage] = TypeAdapter(AnyClientMessage)
+
+
+# ---- server to client ---------------------------------------------------------------
+
+
+class ServerMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PlayerView(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    online: bool
+    bot: bool
+    grace: int | None = Field(description="epoch ms when a dropped player's seat is given up")
+
+
+class ResultView(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    winner: Literal[0, 1] | None
+    reason: Literal["line", "draw", "resign", "timeout", "abandoned", "aborted"]
+    line: list[int]
+
+
+class View(BaseModel):
+    """What one viewer may see of a match at one version."""
+
+    model_config = ConfigDict(extra="forbid")
+    game: str
+    status: Literal["waiting", "active", "finished"]
+    board: list[Literal[0, 1] | None]
+    turn: Literal[0, 1] | None
+    you: Literal[0, 1] | None
+    legal: list[int]
+    players: list[PlayerView]
+    deadline: int | None
+    watchers: int
+    moves: list[int]
+    result: ResultView | None
+    rematch: list[bool]
+
+
+class Welcome(ServerMessage):
+    type: Literal["welcome"]
+    player: str
+    name: str
+    token: str = Field(description="secret; send it in `hello` to resume this player")
+    matches: list[str]
+    ref: Ref | None = None
+
+
+class Queued(ServerMessage):
+    type: Literal["queued"]
+    game: str
+    ref: Ref | None = None
+
+
+class Unqueued(ServerMessage):
+    type: Literal["unqueued"]
+    game: str | None
+    ref: Ref | None = None
+
+
+class Room(ServerMessage):
+    type: Literal["room"]
+    code: str
+    game: str
+    match: str
+    ref: Ref | None = None
+
+
+class Snapshot(ServerMessage):
+    type: Literal["snapshot"]
+    match: str
+    version: int
+    view: View
+    hash: int = Field(ge=0, le=2**32 - 1)
+    at: int
+    ref: Ref | None = None
+
+
+class PatchOp(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    op: Literal["add", "replace", "remove"]
+    path: str
+    value: Any = None
+
+
+class Patch(ServerMessage):
+    type: Literal["patch"]
+    match: str
+    version: int
+    ops: list[PatchOp]
+    hash: int = Field(ge=0, le=2**32 - 1)
+    at: int
+    ref: Ref | None = None
+
+
+class Ack(ServerMessage):
+    type: Literal["ack"]
+    ref: Ref | None
+    match: str
+    version: int
+
+
+class Error(ServerMessage):
+    type: Literal["error"]
+    code: ErrorCode
+    message: str
+    ref: Ref | None = None
+    match: str | None = None
+
+
+class Pong(ServerMessage):
+    type: Literal["pong"]
+    ref: Ref | None = None
+    at: int | None = None
+
+
+AnyServerMessage = Annotated[
+    Welcome | Queued | Unqueued | Room | Snapshot | Patch | Ack | Error | Pong,
+    Field(discriminator="type"),
+]
+server_adapter: TypeAdapter[AnyServerMessage] = TypeAdapter(AnyServerMessage)
+
+
+def raw_ref(raw: dict[str, Any]) -> str | int | None:
+    """The `id` of a raw message if it is a usable ref, so errors can carry it back."""
+    ref = raw.get("id")
+    if isinstance(ref, bool):
+        return None
+    if isinstance(ref, str) and len(ref) <= 64:
+        return ref
+    if isinstance(ref, int) and -(2**63) <= ref < 2**63:
+        return ref
+    return None
+
+
+def parse_client(raw: dict[str, Any]) -> AnyClientMessage:
+    """Validate a decoded map as a client message; raises ProtocolError."""
+    kind = raw.get("type")
+    if not isinstance(kind, str):
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, "a message needs a string `type`")
+    if kind not in CLIENT_TYPES:
+        raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {kind[:32]!r}")
+    try:
+        return client_adapter.validate_python(raw)
+    except ValidationError as exc:
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, _describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    """A short, input-free account of what is wrong (never echoes the payload)."""
+    parts = []
+    for err in exc.errors(include_input=False, include_url=False)[:3]:
+        where = ".".join(str(p) for p in err["loc"][1:]) or "message"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)[:300]
