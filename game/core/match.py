@@ -1,0 +1,405 @@
+"""The authoritative match: an immutable record and a pure transition function.
+
+`handle(match, command, now)` takes a command (who, what) and the time, and
+returns a `Transition`: the next match, whether anything changed, and what to
+answer the sender. It never awaits and never reads the clock; time is passed in
+as epoch milliseconds, so every deadline is testable without waiting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from game.protocol.errors import ErrorCode, ProtocolError
+from game.rules import IllegalMove, get_rules
+from game.rules import State as Position
+
+Ref = str | int
+
+
+class Phase(StrEnum):
+    WAITING = "waiting"
+    ACTIVE = "active"
+    FINISHED = "finished"
+
+
+_ALLOWED = {
+    Phase.WAITING: frozenset({Phase.ACTIVE, Phase.FINISHED}),
+    Phase.ACTIVE: frozenset({Phase.FINISHED}),
+    Phase.FINISHED: frozenset(),
+}
+
+
+class InvalidTransition(RuntimeError):
+    """A phase change the lifecycle does not allow: a bug, never a client error."""
+
+
+def advance(current: Phase, to: Phase) -> Phase:
+    """Guarded phase change."""
+    if to not in _ALLOWED[current]:
+        raise InvalidTransition(f"{current} -> {to}")
+    return to
+
+
+class Reason(StrEnum):
+    LINE = "line"
+    DRAW = "draw"
+    RESIGN = "resign"
+    TIMEOUT = "timeout"
+    ABANDONED = "abandoned"
+    ABORTED = "aborted"
+
+
+@dataclass(frozen=True, slots=True)
+class Clocks:
+    """Time limits in milliseconds. `first_move_ms` bounds each seat's first move."""
+
+    turn_ms: int = 60_000
+    first_move_ms: int = 30_000
+    grace_ms: int = 30_000
+    room_ttl_ms: int = 600_000
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    player: str
+    name: str
+    bot: str | None = None
+    online: bool = True
+    grace: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    winner: int | None
+    reason: Reason
+    line: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    id: str
+    game: str
+    clocks: Clocks
+    created_at: int
+    position: Position
+    phase: Phase = Phase.WAITING
+    seats: tuple[Seat | None, Seat | None] = (None, None)
+    moves: tuple[int, ...] = ()
+    version: int = 0
+    turn_version: int = 0
+    deadline: int | None = None
+    result: Result | None = None
+    rematch: tuple[bool, bool] = (False, False)
+    next_match: str | None = None
+    room: str | None = None
+    watchers: int = 0
+    recent: tuple[tuple[int, Ref, int], ...] = ()
+
+    def seat_of(self, player: str) -> int | None:
+        for index, seat in enumerate(self.seats):
+            if seat is not None and seat.player == player:
+                return index
+        return None
+
+    @property
+    def turn(self) -> int | None:
+        return self.position.to_move if self.phase is Phase.ACTIVE else None
+
+    def next_wakeup(self) -> int | None:
+        """The earliest time at which `Tick` would change this match."""
+        if self.phase is Phase.FINISHED:
+            return None
+        if self.phase is Phase.WAITING:
+            return self.created_at + self.clocks.room_ttl_ms
+        times = [s.grace for s in self.seats if s is not None and s.grace is not None]
+        if self.deadline is not None:
+            times.append(self.deadline)
+        return min(times) if times else None
+
+
+# ---- commands ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlayMove:
+    player: str
+    move: int
+    version: int | None = None
+    ref: Ref | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resign:
+    player: str
+
+
+@dataclass(frozen=True, slots=True)
+class OfferRematch:
+    player: str
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    seat: Seat
+
+
+@dataclass(frozen=True, slots=True)
+class Presence:
+    player: str
+    online: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SetWatchers:
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Let time pass: fire any deadline at or before `now`."""
+
+
+Command = PlayMove | Resign | OfferRematch | Join | Presence | SetWatchers | Tick
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    match: Match
+    changed: bool = False
+    ack_version: int | None = None
+    error: ProtocolError | None = None
+    rematch_agreed: bool = False
+
+
+RECENT_REFS = 16
+
+
+def new_match(
+    match_id: str,
+    game: str,
+    clocks: Clocks,
+    now: int,
+    seats: tuple[Seat | None, Seat | None],
+) -> Match:
+    """A match at version 1; active at once when both seats are taken."""
+    match = Match(
+        id=match_id,
+        game=game,
+        clocks=clocks,
+        created_at=now,
+        position=get_rules(game).initial(),
+        seats=seats,
+        version=1,
+    )
+    if seats[0] is not None and seats[1] is not None:
+        match = _start(match, now)
+    return match
+
+
+def _start(match: Match, now: int) -> Match:
+    return replace(
+        match,
+        phase=advance(match.phase, Phase.ACTIVE),
+        deadline=now + match.clocks.first_move_ms,
+        turn_version=match.version,
+    )
+
+
+def _finish(match: Match, result: Result) -> Match:
+    seats = tuple(None if s is None else replace(s, grace=None) for s in match.seats)
+    return replace(
+        match,
+        phase=advance(match.phase, Phase.FINISHED),
+        result=result,
+        deadline=None,
+        seats=(seats[0], seats[1]),
+    )
+
+
+def _bump(match: Match) -> Match:
+    return replace(match, version=match.version + 1)
+
+
+def handle(match: Match, command: Command, now: int) -> Transition:
+    """Apply one command at time `now` (epoch ms). Never raises for client errors."""
+    expired = _expire(match, now)
+    if expired is not match:
+        expired = _bump(expired)
+    try:
+        result = _dispatch(expired, command, now)
+    except ProtocolError as error:
+        return Transition(expired, changed=expired is not match, error=error)
+    return replace(result, changed=result.changed or expired is not match)
+
+
+def _dispatch(match: Match, command: Command, now: int) -> Transition:
+    if isinstance(command, PlayMove):
+        return _play(match, command, now)
+    if isinstance(command, Resign):
+        return _resign(match, command)
+    if isinstance(command, OfferRematch):
+        return _offer_rematch(match, command)
+    if isinstance(command, Join):
+        return _join(match, command, now)
+    if isinstance(command, Presence):
+        return _presence(match, command, now)
+    if isinstance(command, SetWatchers):
+        if command.count == match.watchers or match.phase is Phase.FINISHED:
+            return Transition(match)
+        return Transition(_bump(replace(match, watchers=command.count)), changed=True)
+    return Transition(match)
+
+
+def _seat_or_refuse(match: Match, player: str) -> int:
+    seat = match.seat_of(player)
+    if seat is None:
+        raise ProtocolError(ErrorCode.NOT_A_PLAYER, "you hold no seat in this match")
+    return seat
+
+
+def _play(match: Match, cmd: PlayMove, now: int) -> Transition:
+    seat = _seat_or_refuse(match, cmd.player)
+    if cmd.ref is not None:
+        for seen_seat, ref, version in match.recent:
+            if seen_seat == seat and ref == cmd.ref and type(ref) is type(cmd.ref):
+                return Transition(match, ack_version=version)
+    if match.phase is Phase.FINISHED:
+        raise ProtocolError(ErrorCode.MATCH_OVER, "the match is over")
+    if match.phase is Phase.WAITING:
+        raise ProtocolError(ErrorCode.NOT_YOUR_TURN, "waiting for an opponent to join")
+    if cmd.version is not None and not match.turn_version <= cmd.version <= match.version:
+        raise ProtocolError(
+            ErrorCode.STALE_VERSION,
+            f"move chosen on version {cmd.version}; the position changed at "
+            f"version {match.turn_version} (now {match.version})",
+        )
+    if match.position.to_move != seat:
+        raise ProtocolError(ErrorCode.NOT_YOUR_TURN, "it is not your turn")
+    try:
+        position = match.position.apply(cmd.move)
+    except IllegalMove as exc:
+        raise ProtocolError(ErrorCode.ILLEGAL_MOVE, str(exc)) from None
+    version = match.version + 1
+    recent = match.recent
+    if cmd.ref is not None:
+        recent = (*recent[-(RECENT_REFS - 1):], (seat, cmd.ref, version))
+    moved = replace(
+        match,
+        position=position,
+        moves=(*match.moves, cmd.move),
+        version=version,
+        turn_version=version,
+        recent=recent,
+    )
+    outcome = position.outcome
+    if outcome is not None:
+        reason = Reason.DRAW if outcome.winner is None else Reason.LINE
+        moved = _finish(moved, Result(outcome.winner, reason, tuple(outcome.line)))
+    else:
+        limit = moved.clocks.first_move_ms if len(moved.moves) < 2 else moved.clocks.turn_ms
+        moved = replace(moved, deadline=now + limit)
+    return Transition(moved, changed=True, ack_version=version)
+
+
+def _resign(match: Match, cmd: Resign) -> Transition:
+    seat = _seat_or_refuse(match, cmd.player)
+    if match.phase is Phase.FINISHED:
+        raise ProtocolError(ErrorCode.MATCH_OVER, "the match is over")
+    if match.phase is Phase.WAITING:
+        result = Result(None, Reason.ABORTED)
+    else:
+        result = Result(1 - seat, Reason.RESIGN)
+    finished = _bump(_finish(match, result))
+    return Transition(finished, changed=True, ack_version=finished.version)
+
+
+def _offer_rematch(match: Match, cmd: OfferRematch) -> Transition:
+    seat = _seat_or_refuse(match, cmd.player)
+    if match.phase is not Phase.FINISHED:
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, "a rematch is offered once the match is over")
+    if match.next_match is not None or match.seats[1 - seat] is None:
+        raise ProtocolError(ErrorCode.MATCH_OVER, "no rematch is possible for this match")
+    if match.rematch[seat]:
+        return Transition(match, ack_version=match.version)
+    offers = [match.rematch[0], match.rematch[1]]
+    offers[seat] = True
+    other = match.seats[1 - seat]
+    if other is not None and other.bot is not None:
+        offers[1 - seat] = True
+    updated = _bump(replace(match, rematch=(offers[0], offers[1])))
+    return Transition(
+        updated, changed=True, ack_version=updated.version, rematch_agreed=all(offers)
+    )
+
+
+def _join(match: Match, cmd: Join, now: int) -> Transition:
+    if match.seat_of(cmd.seat.player) is not None:
+        return Transition(match, ack_version=match.version)
+    if match.phase is not Phase.WAITING:
+        raise ProtocolError(ErrorCode.UNKNOWN_ROOM, "that room is already full or closed")
+    free = 0 if match.seats[0] is None else 1
+    seats = (cmd.seat, match.seats[1]) if free == 0 else (match.seats[0], cmd.seat)
+    joined = _bump(replace(match, seats=seats))
+    if seats[0] is not None and seats[1] is not None:
+        joined = _start(joined, now)
+    return Transition(joined, changed=True, ack_version=joined.version)
+
+
+def _presence(match: Match, cmd: Presence, now: int) -> Transition:
+    seat = match.seat_of(cmd.player)
+    current = match.seats[seat] if seat is not None else None
+    if seat is None or current is None or current.online == cmd.online:
+        return Transition(match)
+    if match.phase is Phase.FINISHED:
+        return Transition(match)
+    grace = None
+    if not cmd.online and match.phase is Phase.ACTIVE:
+        grace = now + match.clocks.grace_ms
+    updated = replace(current, online=cmd.online, grace=grace)
+    seats = (updated, match.seats[1]) if seat == 0 else (match.seats[0], updated)
+    return Transition(_bump(replace(match, seats=seats)), changed=True)
+
+
+def _expire(match: Match, now: int) -> Match:
+    """Fire whichever deadline passed first, if any."""
+    wakeup = match.next_wakeup()
+    if wakeup is None or wakeup > now:
+        return match
+    if match.phase is Phase.WAITING:
+        return _finish(match, Result(None, Reason.ABORTED))
+    early = len(match.moves) < 2
+    graces = [(s.grace, i) for i, s in enumerate(match.seats) if s and s.grace is not None]
+    first_grace = min(graces) if graces else None
+    if first_grace is not None and (match.deadline is None or first_grace[0] <= match.deadline):
+        dropped = first_grace[1]
+        if early:
+            return _finish(match, Result(None, Reason.ABORTED))
+        return _finish(match, Result(1 - dropped, Reason.ABANDONED))
+    if early:
+        return _finish(match, Result(None, Reason.ABORTED))
+    loser = match.position.to_move
+    winner = None if loser is None else 1 - loser
+    return _finish(match, Result(winner, Reason.TIMEOUT))
+
+
+def shift_clocks(match: Match, delta_ms: int) -> Match:
+    """Credit `delta_ms` of server downtime to every running deadline."""
+    if delta_ms <= 0 or match.phase is not Phase.ACTIVE:
+        return match
+    seats = tuple(
+        s if s is None or s.grace is None else replace(s, grace=s.grace + delta_ms)
+        for s in match.seats
+    )
+    return replace(
+        match,
+        deadline=None if match.deadline is None else match.deadline + delta_ms,
+        seats=(seats[0], seats[1]),
+    )
+
+
+def rematch_of(match: Match, match_id: str, now: int) -> tuple[Match, Match]:
+    """The old match pointing at its rematch, and the rematch with seats swapped."""
+    fresh = new_match(match_id, match.game, match.clocks, now, (match.seats[1], match.seats[0]))
+    return replace(match, next_match=match_id), fresh

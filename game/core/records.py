@@ -1,0 +1,84 @@
+"""Matches as plain JSON records, for stores. Positions are rebuilt by replaying moves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from game.core.match import Clocks, Match, Phase, Reason, Result, Seat
+from game.rules import get_rules
+
+SCHEMA = 1
+
+
+def _seat_record(seat: Seat | None) -> dict[str, Any] | None:
+    if seat is None:
+        return None
+    return {
+        "player": seat.player,
+        "name": seat.name,
+        "bot": seat.bot,
+        "online": seat.online,
+        "grace": seat.grace,
+    }
+
+
+def _seat_from(data: dict[str, Any] | None) -> Seat | None:
+    if data is None:
+        return None
+    return Seat(data["player"], data["name"], data["bot"], data["online"], data["grace"])
+
+
+def to_record(match: Match) -> dict[str, Any]:
+    result = match.result
+    return {
+        "schema": SCHEMA,
+        "id": match.id,
+        "game": match.game,
+        "clocks": {
+            "turn_ms": match.clocks.turn_ms,
+            "first_move_ms": match.clocks.first_move_ms,
+            "grace_ms": match.clocks.grace_ms,
+            "room_ttl_ms": match.clocks.room_ttl_ms,
+        },
+        "created_at": match.created_at,
+        "phase": match.phase.value,
+        "seats": [_seat_record(s) for s in match.seats],
+        "moves": list(match.moves),
+        "version": match.version,
+        "turn_version": match.turn_version,
+        "deadline": match.deadline,
+        "result": None
+        if result is None
+        else {"winner": result.winner, "reason": result.reason.value, "line": list(result.line)},
+        "rematch": list(match.rematch),
+        "next_match": match.next_match,
+        "room": match.room,
+        "watchers": match.watchers,
+        "recent": [list(entry) for entry in match.recent],
+    }
+
+
+def from_record(data: dict[str, Any]) -> Match:
+    result = data["result"]
+    seats = data["seats"]
+    return Match(
+        id=data["id"],
+        game=data["game"],
+        clocks=Clocks(**data["clocks"]),
+        created_at=data["created_at"],
+        position=get_rules(data["game"]).replay(data["moves"]),
+        phase=Phase(data["phase"]),
+        seats=(_seat_from(seats[0]), _seat_from(seats[1])),
+        moves=tuple(data["moves"]),
+        version=data["version"],
+        turn_version=data["turn_version"],
+        deadline=data["deadline"],
+        result=None
+        if result is None
+        else Result(result["winner"], Reason(result["reason"]), tuple(result["line"])),
+        rematch=(bool(data["rematch"][0]), bool(data["rematch"][1])),
+        next_match=data["next_match"],
+        room=data["room"],
+        watchers=data["watchers"],
+        recent=tuple((int(s), r, int(v)) for s, r, v in data["recent"]),
+    )

@@ -1,0 +1,86 @@
+"""HTTP routes: health, games, live matches, the protocol schema, and test hooks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel
+
+from game.bots import LEVELS
+from game.core.match import Phase
+from game.protocol.errors import ProtocolError
+from game.rules import GAMES, get_rules
+from game.server.clock import ManualClock
+from game.server.hub import Hub
+
+router = APIRouter()
+
+
+def _hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+@router.get("/healthz")
+async def healthz(request: Request) -> dict[str, Any]:
+    hub = _hub(request)
+    return {"ok": not hub.stopping, "matches": len(hub.player_matches),
+            "connections": len(hub.connections)}
+
+
+@router.get("/api/games")
+async def games() -> dict[str, Any]:
+    entries = []
+    for name in GAMES:
+        rules = get_rules(name)
+        entries.append({"id": name, "title": rules.title, "rows": rules.rows, "cols": rules.cols})
+    return {"games": entries, "bot_levels": list(LEVELS)}
+
+
+@router.get("/api/matches")
+async def matches(request: Request) -> dict[str, Any]:
+    """Live public matches (private rooms still waiting are not listed)."""
+    hub = _hub(request)
+    listed = []
+    for live in hub.matches.values():
+        match = live.match
+        if match.phase is not Phase.ACTIVE:
+            continue
+        listed.append({
+            "id": match.id,
+            "game": match.game,
+            "status": match.phase.value,
+            "players": [{"name": s.name, "bot": s.bot is not None} if s else None
+                        for s in match.seats],
+            "moves": len(match.moves),
+            "watchers": len(live.watchers),
+            "started_at": match.created_at,
+        })
+    listed.sort(key=lambda entry: entry["started_at"], reverse=True)
+    return {"matches": listed}
+
+
+@router.get("/api/matches/{match_id}")
+async def match_detail(match_id: str, request: Request) -> dict[str, Any]:
+    hub = _hub(request)
+    try:
+        live = await hub.live(match_id)
+    except ProtocolError:
+        raise HTTPException(status_code=404, detail="no such match") from None
+    return {"id": match_id, "version": live.match.version, "view": live.views[None],
+            "moves": list(live.match.moves)}
+
+
+class ClockAdvance(BaseModel):
+    ms: int
+
+
+@router.post("/_test/clock")
+async def advance_clock(body: ClockAdvance, request: Request) -> dict[str, Any]:
+    hub = _hub(request)
+    if not hub.settings.test_clock or not isinstance(hub.clock, ManualClock):
+        raise HTTPException(status_code=404)
+    now = hub.clock.advance(body.ms)
+    await hub.fire_due()
+    return {"now": now}

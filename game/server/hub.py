@@ -1,0 +1,349 @@
+"""The match runtime: the one writer of every live match in this process.
+
+Commands go through `submit`, which applies them with the pure core under a
+per-match lock, commits the result to the store (compare-and-set on the version)
+and only then fans the per-viewer patches out. Deadlines become loop timers and
+bots' turns run in worker processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections import OrderedDict, deque
+from collections.abc import Coroutine
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import structlog
+
+from game.core.lobby import Lobby
+from game.core.match import (
+    Clocks,
+    Command,
+    Match,
+    Phase,
+    PlayMove,
+    Presence,
+    Resign,
+    Seat,
+    SetWatchers,
+    Tick,
+    Transition,
+    handle,
+    new_match,
+    rematch_of,
+    shift_clocks,
+)
+from game.core.views import View, Viewer, updates, view_for
+from game.protocol.errors import ErrorCode, ProtocolError
+from game.protocol.patch import view_hash
+from game.server.bots import BotFailed, BotRunner
+from game.server.clock import Clock
+from game.server.connection import Connection, Outgoing
+from game.server.settings import Settings
+from game.store.base import Store, VersionConflict
+
+log = structlog.get_logger("game.hub")
+
+
+@dataclass(eq=False)
+class LiveMatch:
+    match: Match
+    views: dict[Viewer, View]
+    history: deque[tuple[int, int, dict[Viewer, tuple[list[dict[str, Any]], int]]]]
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    watchers: set[Connection] = field(default_factory=set)
+    timer: asyncio.TimerHandle | None = None
+    watchers_timer: asyncio.TimerHandle | None = None
+    bot_busy: bool = False
+    at: int = 0
+
+
+def new_id() -> str:
+    return secrets.token_urlsafe(9)
+
+
+class Hub:
+    def __init__(
+        self, settings: Settings, store: Store, clock: Clock, bots: BotRunner, lobby: Lobby
+    ) -> None:
+        self.settings = settings
+        self.lobby = lobby
+        self.store = store
+        self.clock = clock
+        self.bots = bots
+        self.matches: dict[str, LiveMatch] = {}
+        self.player_matches: dict[str, set[str]] = {}
+        self.connections: dict[str, Connection] = {}
+        self.stopping = False
+        self._finished: OrderedDict[str, None] = OrderedDict()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def clocks(self) -> Clocks:
+        s = self.settings
+        return Clocks(
+            turn_ms=int(s.turn_seconds * 1000),
+            first_move_ms=int(s.first_move_seconds * 1000),
+            grace_ms=int(s.grace_seconds * 1000),
+            room_ttl_ms=int(s.room_ttl_seconds * 1000),
+        )
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("task_failed", exc_info=task.exception())
+
+    # ---- start and stop --------------------------------------------------------------
+
+    async def resume(self, matches: list[Match], downtime_ms: int) -> None:
+        """Take over live matches from the store after a restart, crediting the downtime."""
+        now = self.clock.now_ms()
+        for stored in matches:
+            match = shift_clocks(stored, downtime_ms)
+            live = self._register(match)
+            if match is not stored:
+                await self.store.commit(match, stored.version)
+            for seat in match.seats:
+                if seat is not None and seat.bot is None and seat.online:
+                    await self.submit(match.id, Presence(seat.player, False))
+            self._after(live)
+        log.info("matches_resumed", count=len(matches), downtime_ms=downtime_ms, at=now)
+
+    async def shutdown(self) -> None:
+        self.stopping = True
+        for live in self.matches.values():
+            for handle_ in (live.timer, live.watchers_timer):
+                if handle_ is not None:
+                    handle_.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+
+    # ---- registry --------------------------------------------------------------------
+
+    def _register(self, match: Match) -> LiveMatch:
+        views = {viewer: view_for(match, viewer) for viewer in (0, 1, None)}
+        live = LiveMatch(match, views, deque(maxlen=self.settings.history_versions))
+        self.matches[match.id] = live
+        if match.phase is Phase.FINISHED:
+            self._remember_finished(match.id)
+        else:
+            for seat in match.seats:
+                if seat is not None and seat.bot is None:
+                    self.player_matches.setdefault(seat.player, set()).add(match.id)
+        return live
+
+    def _remember_finished(self, match_id: str) -> None:
+        self._finished[match_id] = None
+        self._finished.move_to_end(match_id)
+        while len(self._finished) > self.settings.finished_cache:
+            old, _ = self._finished.popitem(last=False)
+            gone = self.matches.pop(old, None)
+            if gone is not None:
+                for conn in gone.watchers:
+                    conn.watching.discard(old)
+
+    async def live(self, match_id: str) -> LiveMatch:
+        live = self.matches.get(match_id)
+        if live is not None:
+            return live
+        stored = await self.store.get_match(match_id)
+        if stored is None:
+            raise ProtocolError(ErrorCode.UNKNOWN_MATCH, "no such match")
+        return self.matches.get(match_id) or self._register(stored)
+
+    def live_matches_of(self, player: str) -> list[str]:
+        return sorted(self.player_matches.get(player, ()))
+
+    # ---- creating matches ------------------------------------------------------------
+
+    async def create(self, match: Match) -> LiveMatch:
+        await self.store.commit(match, 0)
+        live = self._register(match)
+        live.at = self.clock.now_ms()
+        for viewer, seat in enumerate(match.seats):
+            conn = self.connections.get(seat.player) if seat is not None else None
+            if conn is not None:
+                conn.send(self.snapshot(live, viewer))
+        self._after(live)
+        log.info("match_created", match=match.id, game=match.game, status=match.phase.value)
+        return live
+
+    def new_match(self, game: str, seats: tuple[Seat | None, Seat | None]) -> Match:
+        return new_match(new_id(), game, self.clocks, self.clock.now_ms(), seats)
+
+    # ---- applying commands -----------------------------------------------------------
+
+    async def submit(self, match_id: str, command: Command) -> Transition:
+        live = await self.live(match_id)
+        async with live.lock:
+            before = live.match
+            now = self.clock.now_ms()
+            transition = handle(before, command, now)
+            if transition.changed:
+                try:
+                    await self.store.commit(transition.match, before.version)
+                except VersionConflict:
+                    log.error("version_conflict", match=match_id, version=before.version)
+                    return replace(transition, match=before, changed=False, error=ProtocolError(
+                        ErrorCode.UNAVAILABLE, "the match moved on elsewhere; sync and retry"))
+                except Exception:
+                    log.exception("commit_failed", match=match_id)
+                    return replace(transition, match=before, changed=False, error=ProtocolError(
+                        ErrorCode.UNAVAILABLE, "storage unavailable; retry"))
+                self._publish(live, transition.match, now)
+            if transition.rematch_agreed:
+                await self._start_rematch(live)
+        if transition.changed:
+            self._after(live)
+        return transition
+
+    def _publish(self, live: LiveMatch, match: Match, now: int) -> None:
+        before = live.match
+        steps = updates(live.views, match)
+        live.match = match
+        live.at = now
+        live.views = {viewer: step.view for viewer, step in steps.items()}
+        live.history.append(
+            (match.version, now, {viewer: (step.ops, step.hash) for viewer, step in steps.items()})
+        )
+        for viewer in (0, 1):
+            seat = match.seats[viewer]
+            conn = self.connections.get(seat.player) if seat is not None else None
+            if conn is None:
+                continue
+            previous = before.seats[viewer]
+            if previous is None or seat is None or previous.player != seat.player:
+                conn.send(self.snapshot(live, viewer))
+                continue
+            step = steps[viewer]
+            conn.send(self._patch(match.id, step.version, step.ops, step.hash, now))
+        if live.watchers:
+            step = steps[None]
+            shared = Outgoing(self._patch(match.id, step.version, step.ops, step.hash, now))
+            for conn in live.watchers:
+                conn.send(shared)
+
+    @staticmethod
+    def _patch(
+        match_id: str, version: int, ops: list[dict[str, Any]], hash_: int, at: int
+    ) -> dict[str, Any]:
+        return {"type": "patch", "match": match_id, "version": version, "ops": ops,
+                "hash": hash_, "at": at}
+
+    def snapshot(self, live: LiveMatch, viewer: Viewer, ref: Any = None) -> dict[str, Any]:
+        view = live.views[viewer]
+        message = {"type": "snapshot", "match": live.match.id, "version": live.match.version,
+                   "view": view, "hash": view_hash(view), "at": self.clock.now_ms()}
+        if ref is not None:
+            message["ref"] = ref
+        return message
+
+    def patches_since(
+        self, live: LiveMatch, viewer: Viewer, since: int
+    ) -> list[dict[str, Any]] | None:
+        """The stored patches after `since`, or None when some are no longer kept."""
+        if since == live.match.version:
+            return []
+        if since > live.match.version or not live.history:
+            return None
+        first = live.history[0][0]
+        if since + 1 < first:
+            return None
+        return [self._patch(live.match.id, version, entry[viewer][0], entry[viewer][1], at)
+                for version, at, entry in live.history if version > since]
+
+    # ---- after a change: timers, bots, endings ---------------------------------------
+
+    def _after(self, live: LiveMatch) -> None:
+        match = live.match
+        if live.timer is not None:
+            live.timer.cancel()
+            live.timer = None
+        if self.stopping:
+            return
+        if match.phase is Phase.FINISHED:
+            self._on_finished(match)
+            return
+        wakeup = match.next_wakeup()
+        if wakeup is not None:
+            delay = max(0.0, (wakeup - self.clock.now_ms()) / 1000)
+            live.timer = asyncio.get_running_loop().call_later(
+                delay, self.spawn, self.submit(match.id, Tick())
+            )
+        turn = match.turn
+        seat = match.seats[turn] if turn is not None else None
+        if seat is not None and seat.bot is not None and not live.bot_busy:
+            live.bot_busy = True
+            self.spawn(self._bot_turn(live, seat))
+
+    def _on_finished(self, match: Match) -> None:
+        if match.room is not None:
+            self.lobby.close_room(match.room)
+        for seat in match.seats:
+            if seat is not None and seat.bot is None:
+                owned = self.player_matches.get(seat.player)
+                if owned is not None:
+                    owned.discard(match.id)
+                    if not owned:
+                        del self.player_matches[seat.player]
+        self._remember_finished(match.id)
+        if match.result is not None:
+            log.info("match_finished", match=match.id, game=match.game,
+                     reason=match.result.reason.value, winner=match.result.winner,
+                     moves=len(match.moves))
+
+    async def _bot_turn(self, live: LiveMatch, seat: Seat) -> None:
+        match = live.match
+        try:
+            if self.settings.bot_move_delay_ms:
+                await asyncio.sleep(self.settings.bot_move_delay_ms / 1000)
+            level = seat.bot or "random"
+            move = await self.bots.choose(match.game, level, match.moves, seed=None)
+            command: Command = PlayMove(seat.player, move, version=match.version)
+        except BotFailed as exc:
+            log.error("bot_failed", match=match.id, player=seat.player, error=str(exc))
+            command = Resign(seat.player)
+        finally:
+            live.bot_busy = False
+        transition = await self.submit(match.id, command)
+        if transition.error is not None and isinstance(command, PlayMove):
+            log.error("bot_move_rejected", match=match.id, code=transition.error.code)
+            await self.submit(match.id, Resign(seat.player))
+
+    async def _start_rematch(self, live: LiveMatch) -> None:
+        old, fresh = rematch_of(live.match, new_id(), self.clock.now_ms())
+        await self.store.commit(old, live.match.version)
+        live.match = old
+        created = await self.create(fresh)
+        for seat in fresh.seats:
+            if seat is not None and seat.bot is None and seat.player not in self.connections:
+                self.spawn(self.submit(created.match.id, Presence(seat.player, False)))
+
+    # ---- watchers --------------------------------------------------------------------
+
+    def watchers_changed(self, live: LiveMatch) -> None:
+        if live.watchers_timer is not None or self.stopping:
+            return
+
+        def flush() -> None:
+            live.watchers_timer = None
+            self.spawn(self.submit(live.match.id, SetWatchers(len(live.watchers))))
+
+        live.watchers_timer = asyncio.get_running_loop().call_later(
+            self.settings.watchers_flush_ms / 1000, flush
+        )
+
+    async def fire_due(self) -> None:
+        """Apply every deadline that is due now (after a manual clock moved)."""
+        now = self.clock.now_ms()
+        due = [live.match.id for live in list(self.matches.values())
+               if (wakeup := live.match.next_wakeup()) is not None and wakeup <= now]
+        for match_id in due:
+            await self.submit(match_id, Tick())

@@ -1,0 +1,57 @@
+"""Server settings, from arguments or `GAME_*` environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_db_path() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "game-server" / "game.sqlite3")
+
+
+class Settings(BaseSettings):
+    """Every limit and policy of the server. `GAME_PORT=9000` sets `port`, and so on."""
+
+    model_config = SettingsConfigDict(env_prefix="GAME_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    db: str = Field(default_factory=default_db_path, description="SQLite file or :memory:")
+    redis_url: str | None = None
+
+    max_frame_bytes: int = Field(4096, ge=256, description="larger frames close with 1009")
+    send_queue_limit: int = Field(256, ge=4, description="queued frames before 1013")
+    hello_timeout: float = 5.0
+    ping_interval: float = 20.0
+    ping_timeout: float = 20.0
+    allowed_origins: list[str] = Field(
+        default_factory=list, description="extra origins; same-origin is always allowed"
+    )
+    allow_any_origin: bool = False
+    max_connections: int = 10_000
+    max_connections_per_address: int = 256
+
+    rate_per_second: float = 20.0
+    rate_burst: float = 40.0
+    rate_hard_strikes: int = 50
+
+    turn_seconds: float = 60.0
+    first_move_seconds: float = 30.0
+    grace_seconds: float = 30.0
+    room_ttl_seconds: float = 600.0
+    watchers_flush_ms: int = 300
+    history_versions: int = 128
+    finished_cache: int = 1000
+
+    bot_workers: int = 1
+    bot_time_budget: float = 1.0
+    bot_move_delay_ms: int = 0
+
+    log_level: str = "info"
+    log_json: bool = True
+    test_clock: bool = Field(False, description="enable /_test/clock (tests only)")

@@ -1,0 +1,1 @@
+"""Stores for matches and players: memory, SQLite (embedded default)."""
