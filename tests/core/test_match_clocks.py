@@ -1,0 +1,156 @@
+"""The match core with an injected clock: every deadline path, without waiting."""
+
+from __future__ import annotations
+
+from game.core.match import (
+    Clocks,
+    Join,
+    Match,
+    OfferRematch,
+    Phase,
+    PlayMove,
+    Presence,
+    Reason,
+    Resign,
+    Seat,
+    Tick,
+    handle,
+    new_match,
+    rematch_of,
+    shift_clocks,
+)
+from game.core.records import from_record, to_record
+from game.core.views import updates, view_for
+from game.protocol.patch import apply_patch, view_hash
+
+CLOCKS = Clocks(turn_ms=10_000, first_move_ms=5_000, grace_ms=3_000, room_ttl_ms=60_000)
+T0 = 1_000_000
+ALICE, BOB = Seat("alice", "Alice"), Seat("bob", "Bob")
+
+
+def started(game: str = "tictactoe") -> Match:
+    return new_match("m1", game, CLOCKS, T0, (ALICE, BOB))
+
+
+def play(match: Match, moves: list[int], now: int) -> Match:
+    for move in moves:
+        seat = match.position.to_move
+        assert seat is not None
+        player = match.seats[seat].player  # type: ignore[union-attr]
+        step = handle(match, PlayMove(player, move), now)
+        assert step.error is None, step.error
+        match = step.match
+    return match
+
+
+def test_no_first_move_in_time_aborts_without_winner() -> None:
+    match = started()
+    assert match.phase is Phase.ACTIVE and match.deadline == T0 + 5_000
+    assert handle(match, Tick(), T0 + 4_999).changed is False
+    step = handle(match, Tick(), T0 + 5_000)
+    assert step.changed and step.match.phase is Phase.FINISHED
+    assert step.match.result is not None
+    assert step.match.result.reason is Reason.ABORTED and step.match.result.winner is None
+    assert step.match.version == match.version + 1
+
+
+def test_second_player_missing_first_move_also_aborts() -> None:
+    match = play(started(), [4], T0 + 1_000)
+    assert match.deadline == T0 + 1_000 + 5_000
+    step = handle(match, Tick(), T0 + 6_000)
+    assert step.match.result is not None and step.match.result.reason is Reason.ABORTED
+
+
+def test_turn_timeout_loses_for_the_seat_to_move() -> None:
+    match = play(started(), [4, 0], T0)
+    assert match.deadline == T0 + 10_000
+    step = handle(match, Tick(), T0 + 10_000)
+    assert step.match.result is not None
+    assert step.match.result.reason is Reason.TIMEOUT and step.match.result.winner == 1
+
+
+def test_late_move_is_refused_and_the_timeout_is_applied() -> None:
+    match = play(started(), [4, 0], T0)
+    step = handle(match, PlayMove("alice", 8), T0 + 10_001)
+    assert step.changed and step.error is not None and step.error.code == "match_over"
+    assert step.match.result is not None and step.match.result.reason is Reason.TIMEOUT
+
+
+def test_grace_expiry_abandons_and_the_other_seat_wins() -> None:
+    match = play(started(), [4, 0], T0)
+    dropped = handle(match, Presence("bob", False), T0 + 1_000).match
+    assert dropped.seats[1] is not None and dropped.seats[1].grace == T0 + 4_000
+    assert view_for(dropped, 0)["players"][1] == {
+        "name": "Bob", "online": False, "bot": False, "grace": T0 + 4_000}
+    step = handle(dropped, Tick(), T0 + 4_000)
+    assert step.match.result is not None
+    assert step.match.result.reason is Reason.ABANDONED and step.match.result.winner == 0
+
+
+def test_rejoin_just_before_grace_ends_keeps_the_match() -> None:
+    match = play(started(), [4, 0], T0)
+    dropped = handle(match, Presence("bob", False), T0 + 1_000).match
+    back = handle(dropped, Presence("bob", True), T0 + 3_999).match
+    assert back.seats[1] is not None and back.seats[1].online and back.seats[1].grace is None
+    assert handle(back, Tick(), T0 + 4_000).changed is False
+    assert back.phase is Phase.ACTIVE
+
+
+def test_room_expires_when_nobody_joins() -> None:
+    room = new_match("r", "connect4", CLOCKS, T0, (ALICE, None))
+    assert room.phase is Phase.WAITING and room.next_wakeup() == T0 + 60_000
+    joined = handle(room, Join(BOB), T0 + 1).match
+    assert joined.phase is Phase.ACTIVE
+    expired = handle(room, Tick(), T0 + 60_000).match
+    assert expired.phase is Phase.FINISHED and expired.result is not None
+    assert expired.result.reason is Reason.ABORTED
+
+
+def test_downtime_is_credited_to_every_clock() -> None:
+    match = play(started(), [4, 0], T0)
+    dropped = handle(match, Presence("bob", False), T0).match
+    shifted = shift_clocks(dropped, 60_000)
+    assert shifted.deadline == T0 + 70_000
+    assert shifted.seats[1] is not None and shifted.seats[1].grace == T0 + 63_000
+    assert shifted.seats[0] == dropped.seats[0]
+
+
+def test_resign_rematch_and_seats_swap() -> None:
+    match = play(started(), [4], T0)
+    over = handle(match, Resign("alice"), T0).match
+    assert over.result is not None and over.result.winner == 1
+    offered = handle(over, OfferRematch("bob"), T0)
+    assert not offered.rematch_agreed and offered.match.rematch == (False, True)
+    agreed = handle(offered.match, OfferRematch("alice"), T0)
+    assert agreed.rematch_agreed
+    old, fresh = rematch_of(agreed.match, "m2", T0)
+    assert old.next_match == "m2"
+    assert fresh.seats == (BOB, ALICE) and fresh.phase is Phase.ACTIVE
+
+
+def test_finished_match_never_changes() -> None:
+    over = play(started(), [0, 3, 1, 4, 2], T0)
+    assert over.phase is Phase.FINISHED
+    for command in (PlayMove("bob", 8), Resign("bob"), Presence("alice", False), Tick()):
+        step = handle(over, command, T0 + 10**9)
+        assert step.match.moves == over.moves and step.match.result == over.result
+        assert step.match.version == over.version
+
+
+def test_records_round_trip() -> None:
+    match = handle(play(started("connect4"), [3, 3, 2], T0), Presence("bob", False), T0).match
+    assert from_record(to_record(match)) == match
+
+
+def test_views_patch_into_each_other() -> None:
+    match = started("connect4")
+    views = {v: view_for(match, v) for v in (0, 1, None)}
+    for move in (3, 3, 4, 2):
+        seat = match.position.to_move
+        assert seat is not None
+        match = handle(match, PlayMove(match.seats[seat].player, move), T0).match  # type: ignore[union-attr]
+        for viewer, step in updates(views, match).items():
+            patched = apply_patch(views[viewer], step.ops)
+            assert patched == step.view and view_hash(patched) == step.hash
+            views[viewer] = step.view
+    assert views[None]["legal"] == [] and views[None]["you"] is None
