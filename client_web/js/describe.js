@@ -1,0 +1,133 @@
+// Words for what is on the board: seat names, moves, status and result lines,
+// countdowns. Pure functions of a view, importable in Node (used by the UI and the
+// screen-reader announcements).
+
+export const GAMES = Object.freeze({
+  tictactoe: { title: "Tic-tac-toe", rows: 3, cols: 3, seats: ["X", "O"], line: "three in a row" },
+  connect4: { title: "Connect Four", rows: 6, cols: 7, seats: ["Red", "Yellow"], line: "four in a row" },
+});
+
+export function gameTitle(game) {
+  return GAMES[game]?.title ?? game;
+}
+
+/** "X" / "O" for tic-tac-toe, "Red" / "Yellow" for connect-four. */
+export function seatLabel(game, seat) {
+  return GAMES[game]?.seats[seat] ?? `Player ${seat + 1}`;
+}
+
+/** The player's chosen name, or the seat label. */
+export function playerName(view, seat) {
+  const name = view.players?.[seat]?.name;
+  return name ? String(name) : seatLabel(view.game, seat);
+}
+
+/** "you" for the viewer's own seat, else the player's name. */
+export function who(view, seat) {
+  return view.you === seat ? "You" : playerName(view, seat);
+}
+
+const TTT_CELLS = ["top left", "top middle", "top right", "middle left", "center", "middle right", "bottom left", "bottom middle", "bottom right"];
+
+/** Human name of a board cell. */
+export function cellName(game, cell) {
+  if (game === "tictactoe") return TTT_CELLS[cell] ?? `cell ${cell + 1}`;
+  const cols = GAMES[game]?.cols ?? 7;
+  return `row ${Math.floor(cell / cols) + 1}, column ${(cell % cols) + 1}`;
+}
+
+/** Which seat made move number `index` (seats alternate, seat 0 first). */
+export function seatOfMove(index) {
+  return index % 2;
+}
+
+/** "Red dropped a stone in column 4." / "X took the center." */
+export function describeMove(view, index) {
+  const move = view.moves?.[index];
+  if (move === undefined) return "";
+  const seat = seatOfMove(index);
+  const mover = view.you === seat ? "You" : `${playerName(view, seat)} (${seatLabel(view.game, seat)})`;
+  if (view.game === "connect4") return `${mover} dropped a stone in column ${move + 1}.`;
+  if (view.game === "tictactoe") return `${mover} took the ${cellName(view.game, move)}.`;
+  return `${mover} played ${move}.`;
+}
+
+/** The main status line under the players. */
+export function statusText(view) {
+  if (view.status === "waiting") return "Waiting for an opponent to join…";
+  if (view.status === "finished") return resultText(view).title;
+  if (view.turn === null || view.turn === undefined) return "";
+  if (view.you === null || view.you === undefined) {
+    return `${playerName(view, view.turn)} (${seatLabel(view.game, view.turn)}) to move`;
+  }
+  if (view.turn === view.you) return "Your turn";
+  return `Waiting for ${playerName(view, view.turn)}…`;
+}
+
+const REASONS = {
+  line: (view, winner) => `${GAMES[view.game]?.line ?? "a full line"}`,
+  draw: () => "the board is full",
+  resign: (view, winner) => `${who(view, 1 - winner)} resigned`,
+  timeout: (view, winner) => `${who(view, 1 - winner)} ran out of time`,
+  abandoned: (view, winner) => `${who(view, 1 - winner)} left the match`,
+  aborted: () => "no first move was made",
+};
+
+/**
+ * {title, detail, outcome}: outcome is "win" / "loss" for a player, "draw", or
+ * "neutral" for a spectator's view of a decided match (and aborted matches).
+ */
+export function resultText(view) {
+  const result = view.result;
+  if (!result) return { title: "", detail: "", outcome: "neutral" };
+  const { winner, reason } = result;
+  const capital = (s) => (s ? s[0].toUpperCase() + s.slice(1) : s);
+  if (reason === "aborted") {
+    return { title: "Match aborted", detail: capital(REASONS.aborted()), outcome: "neutral" };
+  }
+  if (winner === null || winner === undefined) {
+    return { title: "It's a draw", detail: capital(REASONS.draw()), outcome: "draw" };
+  }
+  const because = REASONS[reason] ? REASONS[reason](view, winner) : String(reason ?? "");
+  const detail = capital(because);
+  if (view.you === winner) return { title: "You won!", detail, outcome: "win" };
+  if (view.you === 0 || view.you === 1) return { title: "You lost", detail, outcome: "loss" };
+  return {
+    title: `${playerName(view, winner)} (${seatLabel(view.game, winner)}) wins`,
+    detail,
+    outcome: "neutral",
+  };
+}
+
+/** "0:27", "1:05"; never negative. */
+export function formatCountdown(ms) {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const minutes = Math.floor(total / 60);
+  const seconds = total % 60;
+  return `${minutes}:${String(seconds).padStart(2, "0")}`;
+}
+
+/**
+ * The rematch button: {label, pressed, disabled, note}. `rematch` is [seat0, seat1]
+ * offers; the viewer's own offer makes the button pressed (waiting for the other).
+ */
+export function rematchState(view) {
+  const offers = view.rematch ?? [false, false];
+  const me = view.you;
+  if (view.status !== "finished" || (me !== 0 && me !== 1)) {
+    return { label: "Rematch", pressed: false, disabled: true, note: "" };
+  }
+  const mine = Boolean(offers[me]);
+  const theirs = Boolean(offers[1 - me]);
+  if (mine) return { label: "Rematch offered", pressed: true, disabled: true, note: `Waiting for ${playerName(view, 1 - me)} to accept…` };
+  if (theirs) return { label: "Accept rematch", pressed: false, disabled: false, note: `${playerName(view, 1 - me)} wants a rematch!` };
+  return { label: "Rematch", pressed: false, disabled: false, note: "" };
+}
+
+/** The row a stone dropped into `col` lands in (connect-four; row 0 at the top), or -1. */
+export function landingRow(board, col, rows = 6, cols = 7) {
+  for (let row = rows - 1; row >= 0; row--) {
+    if (board[row * cols + col] === null || board[row * cols + col] === undefined) return row;
+  }
+  return -1;
+}

@@ -1,0 +1,180 @@
+// The lobby screen: name, game, quick match / room / bot, the player's own live
+// matches and the list of live matches to watch. Pure view: it reports what the
+// person asked for through `handlers` and shows what it is told; it knows nothing
+// of sockets or match state.
+
+import { gameTitle } from "../describe.js";
+import { byTestId, h, setText, timeAgo } from "./dom.js";
+
+const LEVEL_LABELS = { random: "Random (beginner)", easy: "Easy", medium: "Medium", hard: "Hard" };
+
+/**
+ * handlers: onQuickMatch(game), onCancelQueue(), onCreateRoom(game), onJoinRoom(code),
+ * onPlayBot(game, level), onWatch(matchId), onResume(matchId), onNameChange(name),
+ * onGameChange(game), onLevelChange(level)
+ */
+export function createLobby(root, handlers) {
+  const $ = (id) => byTestId(root, id);
+  const nameInput = $("name-input");
+  const gameSelect = $("game-select");
+  const levelSelect = $("bot-level-select");
+  const quickButton = $("quick-match-button");
+  const queueStatus = $("queue-status");
+  const queueText = queueStatus.querySelector(".searching-text");
+  const cancelButton = $("cancel-queue-button");
+  const roomButton = $("create-room-button");
+  const joinForm = root.querySelector("#join-form");
+  const codeInput = $("room-code-input");
+  const botButton = $("play-bot-button");
+  const liveList = $("live-matches");
+  const liveEmpty = $("live-empty");
+  const liveCount = $("live-count");
+  const mineCard = root.querySelector("#my-matches-card");
+  const mineList = $("my-matches");
+
+  const name = () => nameInput.value.trim();
+  const game = () => gameSelect.value;
+
+  nameInput.addEventListener("change", () => handlers.onNameChange?.(name()));
+  nameInput.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") nameInput.blur();
+  });
+  gameSelect.addEventListener("change", () => handlers.onGameChange?.(game()));
+  levelSelect.addEventListener("change", () => handlers.onLevelChange?.(levelSelect.value));
+  quickButton.addEventListener("click", () => handlers.onQuickMatch?.(game()));
+  cancelButton.addEventListener("click", () => handlers.onCancelQueue?.());
+  roomButton.addEventListener("click", () => handlers.onCreateRoom?.(game()));
+  botButton.addEventListener("click", () => handlers.onPlayBot?.(game(), levelSelect.value));
+  joinForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const code = codeInput.value.trim();
+    if (!code) {
+      codeInput.focus();
+      return;
+    }
+    handlers.onJoinRoom?.(code);
+  });
+
+  // Keyed list update: rows are reused so focus on a button survives a refresh.
+  function syncList(list, items, key, build, update) {
+    const existing = new Map([...list.children].map((li) => [li.dataset.key, li]));
+    let previous = null;
+    for (const item of items) {
+      const k = String(key(item));
+      let li = existing.get(k);
+      if (li) existing.delete(k);
+      else {
+        li = build(item);
+        li.dataset.key = k;
+      }
+      update(li, item);
+      const expected = previous ? previous.nextSibling : list.firstChild;
+      if (li !== expected) list.insertBefore(li, expected);
+      previous = li;
+    }
+    for (const li of existing.values()) li.remove();
+  }
+
+  function playerLabel(p) {
+    return `${p.name || "Anonymous"}${p.bot ? " (bot)" : ""}`;
+  }
+
+  function gameIcon(gameId) {
+    return h("span", { class: `game-icon game-${gameId}`, "aria-hidden": "true" });
+  }
+
+  return {
+    getName: name,
+    setName(value) {
+      if (document.activeElement !== nameInput) nameInput.value = value ?? "";
+    },
+    getGame: game,
+    getLevel: () => levelSelect.value,
+
+    /** games: [{id, title}], levels: ["random", ...] */
+    setGames(games, levels, { game: wanted, level } = {}) {
+      const keepGame = wanted ?? game();
+      gameSelect.replaceChildren(...games.map((g) => h("option", { value: g.id }, g.title ?? gameTitle(g.id))));
+      if (games.some((g) => g.id === keepGame)) gameSelect.value = keepGame;
+      const keepLevel = level ?? levelSelect.value;
+      if (levels?.length) {
+        levelSelect.replaceChildren(...levels.map((l) => h("option", { value: l }, LEVEL_LABELS[l] ?? l)));
+        levelSelect.value = levels.includes(keepLevel) ? keepLevel : levels[Math.min(1, levels.length - 1)];
+      }
+    },
+
+    /** null, or {game} while searching */
+    setQueue(queue) {
+      const searching = Boolean(queue);
+      quickButton.hidden = searching;
+      queueStatus.hidden = !searching;
+      root.querySelector(".mode-quick .mode-actions").dataset.queue = searching ? "searching" : "idle";
+      if (searching) setText(queueText, `Looking for a ${gameTitle(queue.game)} opponent…`);
+    },
+
+    /** matches from GET /api/matches; error: text to show instead */
+    setLive(matches, { error = "", now = Date.now() } = {}) {
+      const live = (matches ?? []).filter((m) => m.status !== "waiting");
+      syncList(
+        liveList,
+        live,
+        (m) => m.id,
+        (m) =>
+          h(
+            "li",
+            { class: "match-item", dataset: { testid: "live-match", matchId: m.id } },
+            gameIcon(m.game),
+            h("div", { class: "match-text" }, h("div", { class: "match-names" }), h("div", { class: "match-meta" })),
+            h("button", { type: "button", class: "btn small", dataset: { testid: "watch-button" }, onclick: () => handlers.onWatch?.(m.id) }, "Watch"),
+          ),
+        (li, m) => {
+          const players = m.players ?? [];
+          const names = `${playerLabel(players[0] ?? {})} vs ${playerLabel(players[1] ?? {})}`;
+          setText(li.querySelector(".match-names"), names);
+          const bits = [gameTitle(m.game), `${m.moves ?? 0} move${m.moves === 1 ? "" : "s"}`];
+          if (m.watchers) bits.push(`${m.watchers} watching`);
+          if (m.status === "finished") bits.push("finished");
+          else if (m.started_at) bits.push(`started ${timeAgo(now - m.started_at)}`);
+          setText(li.querySelector(".match-meta"), bits.join(" · "));
+          li.dataset.status = m.status ?? "";
+          li.querySelector(".game-icon").className = `game-icon game-${m.game}`;
+          li.querySelector("button").setAttribute("aria-label", `Watch ${names}, ${gameTitle(m.game)}`);
+        },
+      );
+      liveEmpty.hidden = live.length > 0;
+      setText(liveEmpty, error || "No one is playing right now. Start a match and others can watch!");
+      setText(liveCount, live.length ? `${live.length} playing` : "");
+    },
+
+    /** [{id, game, status, opponent, yourTurn}] — the player's own unfinished matches */
+    setMine(matches) {
+      mineCard.hidden = matches.length === 0;
+      syncList(
+        mineList,
+        matches,
+        (m) => m.id,
+        (m) =>
+          h(
+            "li",
+            { class: "match-item mine", dataset: { testid: "my-match", matchId: m.id } },
+            gameIcon(m.game),
+            h("div", { class: "match-text" }, h("div", { class: "match-names" }), h("div", { class: "match-meta" })),
+            h("button", { type: "button", class: "btn primary small", dataset: { testid: "resume-button" }, onclick: () => handlers.onResume?.(m.id) }, "Resume"),
+          ),
+        (li, m) => {
+          setText(li.querySelector(".match-names"), m.status === "waiting" ? "Private room — waiting for a friend" : `You vs ${m.opponent}`);
+          setText(li.querySelector(".match-meta"), `${gameTitle(m.game)} · ${m.status === "waiting" ? "waiting" : m.yourTurn ? "your turn" : "their turn"}`);
+          li.classList.toggle("your-turn", Boolean(m.yourTurn));
+          li.querySelector(".game-icon").className = `game-icon game-${m.game}`;
+        },
+      );
+    },
+
+    show() {
+      root.hidden = false;
+    },
+    hide() {
+      root.hidden = true;
+    },
+  };
+}
