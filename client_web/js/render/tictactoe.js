@@ -13,14 +13,14 @@ function markSvg(seat) {
   svg.setAttribute("aria-hidden", "true");
   svg.classList.add("mark", seat === 0 ? "mark-x" : "mark-o");
   if (seat === 0) {
-    for (const [x1, y1, x2, y2] of [[24, 24, 76, 76], [76, 24, 24, 76]]) {
+    for (const [x1, y1, x2, y2] of [[20, 20, 80, 80], [80, 20, 20, 80]]) {
       const line = document.createElementNS(SVG_NS, "line");
       Object.entries({ x1, y1, x2, y2, pathLength: 100 }).forEach(([k, v]) => line.setAttribute(k, v));
       svg.append(line);
     }
   } else {
     const circle = document.createElementNS(SVG_NS, "circle");
-    Object.entries({ cx: 50, cy: 50, r: 27, pathLength: 100 }).forEach(([k, v]) => circle.setAttribute(k, v));
+    Object.entries({ cx: 50, cy: 50, r: 31, pathLength: 100 }).forEach(([k, v]) => circle.setAttribute(k, v));
     svg.append(circle);
   }
   return svg;
@@ -41,7 +41,7 @@ function build(container, callbacks) {
     cell.dataset.cell = String(i);
     cell.tabIndex = i === 4 ? 0 : -1;
     const ghost = document.createElement("span");
-    ghost.className = "ghost";
+    ghost.className = "ttt-ghost";
     ghost.setAttribute("aria-hidden", "true");
     cell.append(ghost);
     cell.addEventListener("click", () => {
