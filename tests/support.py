@@ -231,12 +231,13 @@ async def play_out(
     players: dict[int, Client], match: str, moves: list[int]
 ) -> None:
     """Play `moves` in order, each by the seat to move, waiting for both to see it."""
+    start = len(players[0].views[match]["moves"])
     for index, move in enumerate(moves):
         seat = players[0].views[match]["turn"]
         mover = players[seat]
         version = mover.versions[match]
         ack = await mover.request({"type": "move", "match": match, "move": move,
                                    "version": version})
-        assert ack["type"] == "ack", ack
+        assert ack["type"] == "ack", (ack, mover.views[match], players[0].views[match])
         for client in players.values():
-            await client.until_view(match, lambda v, n=index + 1: len(v["moves"]) >= n)
+            await client.until_view(match, lambda v, n=start + index + 1: len(v["moves"]) >= n)

@@ -87,6 +87,9 @@ class Handlers:
             await self.watch(conn, msg)
         elif isinstance(msg, m.Unwatch):
             await self.unwatch(conn, msg.match)
+            live = await self.hub.live(msg.match)
+            conn.send({"type": "ack", "ref": msg.id, "match": msg.match,
+                       "version": live.match.version})
         elif isinstance(msg, m.Sync):
             await self.sync(conn, msg)
 
@@ -188,6 +191,8 @@ class Handlers:
             conn.send(self.hub.snapshot(live, live.match.seat_of(conn.player), msg.id))
             return
         self.hub.player_matches.setdefault(conn.player, set()).add(room.match)
+        conn.send({"type": "ack", "ref": msg.id, "match": room.match,
+                   "version": transition.match.version})
 
     async def play_bot(self, conn: Connection, msg: m.PlayBot) -> None:
         _check_game(msg.game)

@@ -274,14 +274,15 @@ class Hub:
         wakeup = match.next_wakeup()
         if wakeup is not None:
             delay = max(0.0, (wakeup - self.clock.now_ms()) / 1000)
-            live.timer = asyncio.get_running_loop().call_later(
-                delay, self.spawn, self.submit(match.id, Tick())
-            )
+            live.timer = asyncio.get_running_loop().call_later(delay, self._fire, match.id)
         turn = match.turn
         seat = match.seats[turn] if turn is not None else None
         if seat is not None and seat.bot is not None and not live.bot_busy:
             live.bot_busy = True
             self.spawn(self._bot_turn(live, seat))
+
+    def _fire(self, match_id: str) -> None:
+        self.spawn(self.submit(match_id, Tick()))
 
     def _on_finished(self, match: Match) -> None:
         if match.room is not None:

@@ -36,9 +36,9 @@ class Settings(BaseSettings):
     max_connections: int = 10_000
     max_connections_per_address: int = 256
 
-    rate_per_second: float = 20.0
-    rate_burst: float = 40.0
-    rate_hard_strikes: int = 50
+    rate_per_second: float = Field(100.0, description="sustained messages a second")
+    rate_burst: float = 200.0
+    rate_hard_strikes: int = Field(100, description="refused messages before 1008")
 
     turn_seconds: float = 60.0
     first_move_seconds: float = 30.0

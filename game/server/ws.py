@@ -136,23 +136,29 @@ async def _read_loop(
             conn.close(CloseCode.UNDECODABLE, "undecodable frame")
             return
         except ProtocolError as error:
-            if _limited(bucket, conn, loop.time(), settings):
-                continue
-            conn.send(error_message(error))
+            if not _limited(bucket, conn, loop.time(), settings, None):
+                conn.send(error_message(error))
             continue
-        if raw.get("type") != "ping" and _limited(bucket, conn, loop.time(), settings):
+        if raw.get("type") != "ping" and _limited(
+            bucket, conn, loop.time(), settings, raw_ref(raw)
+        ):
             continue
         await _handle(conn, raw, handlers)
 
 
-def _limited(bucket: TokenBucket, conn: Connection, now: float, settings: Settings) -> bool:
+def _limited(
+    bucket: TokenBucket, conn: Connection, now: float, settings: Settings, ref: Any
+) -> bool:
+    """Past the soft limit each message is refused with `rate_limited` (and its ref);
+    past the hard limit the connection is closed with 1008."""
     if bucket.take(now):
         return False
     if bucket.strikes > settings.rate_hard_strikes:
         log.warning("flood_closed", player=conn.player, address=conn.address)
         conn.close(CloseCode.POLICY, "too many messages")
-    elif bucket.strikes == 1 or bucket.strikes % 10 == 0:
-        conn.send(error_message(ProtocolError(ErrorCode.RATE_LIMITED, "slow down")))
+    else:
+        error = ProtocolError(ErrorCode.RATE_LIMITED, "too many messages; slow down")
+        conn.send(error_message(error, ref))
     return True
 
 

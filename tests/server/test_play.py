@@ -68,12 +68,14 @@ async def test_room_code_and_a_spectator(server: ServerProcess, codec: str) -> N
         waiting = await a.expect("snapshot")
         assert waiting["view"]["status"] == "waiting"
         joined = await b.request({"type": "join_room", "code": room["code"].lower()})
-        assert joined["type"] == "snapshot" and joined["view"]["status"] == "active"
+        assert joined["type"] == "ack" and joined["match"] == room["match"]
         match = room["match"]
+        assert (await b.expect("snapshot"))["view"]["status"] == "active"
         await a.until_view(match, lambda v: v["status"] == "active")
         seats = {a.views[match]["you"]: a, b.views[match]["you"]: b}
         snap = await watcher.request({"type": "watch", "match": match})
         assert snap["type"] == "snapshot" and snap["view"]["you"] is None
+        await a.until_view(match, lambda v: v["watchers"] == 1)
         await play_out(seats, match, C4_WIN)
         final = await watcher.until_view(match, lambda v: v["status"] == "finished")
         for player in (a, b):
@@ -81,7 +83,6 @@ async def test_room_code_and_a_spectator(server: ServerProcess, codec: str) -> N
             for key in ("board", "moves", "result", "status", "players"):
                 assert final[key] == mine[key], key
         assert final["legal"] == [] and final["you"] is None
-        await a.until_view(match, lambda v: v["watchers"] == 1)
 
 
 async def test_patched_views_match_server_hashes_over_random_games(
