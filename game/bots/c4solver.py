@@ -1,0 +1,278 @@
+"""Exact connect-four solver after Pascal Pons' "Solving Connect 4" tutorial.
+
+Everything works on raw ints (see :mod:`game.rules.connect4` for the bitboards): a
+position is ``(position, mask, moves)`` where ``position`` holds the stones of the side
+to move, ``mask`` all stones and ``moves`` their count.
+
+Scores follow Pons: positive when the side to move wins, ``22 - stones the winner
+played``; ``0`` for a draw; negative when it loses, ``stones the winner played - 22``.
+
+The search is negamax with alpha-beta pruning over the *non-losing* moves only
+(:func:`non_losing_moves`), moves ordered by the number of winning spots they create
+(ties: centre first), a transposition table of upper and lower bounds keyed by
+``position + mask``, and a null-window search whose window bisects the range of
+possible scores (:meth:`Solver.solve`).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Final
+
+from game.rules.connect4 import BOARD_MASK, BOTTOM_MASK, column_mask, winning_spots
+
+__all__ = [
+    "MAX_SCORE",
+    "MIN_SCORE",
+    "ORDER",
+    "SearchTimeout",
+    "Solver",
+    "can_win_next",
+    "non_losing_moves",
+]
+
+WIDTH: Final = 7
+CELLS: Final = 42
+MIN_SCORE: Final = -(CELLS // 2) + 3  # -18: the fastest possible loss
+MAX_SCORE: Final = (CELLS + 1) // 2 - 3  # 18: the fastest possible win
+ORDER: Final = (3, 2, 4, 1, 5, 0, 6)
+"""Columns from the centre outwards: the tie-break of the move ordering."""
+_ORDERED_MASKS: Final = tuple(column_mask(c) for c in ORDER)
+
+# Transposition table encoding (Pons): an upper bound u is stored as u - MIN_SCORE + 1
+# (1..37), a lower bound l as l + MAX_SCORE - 2 * MIN_SCORE + 2 (38..).
+_UPPER_OFFSET: Final = -MIN_SCORE + 1  # 19
+_LOWER_OFFSET: Final = MAX_SCORE - 2 * MIN_SCORE + 2  # 56
+_UPPER_MAX: Final = MAX_SCORE - MIN_SCORE + 1  # 37
+
+DEFAULT_TT_ENTRIES: Final = 1 << 20
+
+
+class SearchTimeout(Exception):
+    """Raised inside a search whose deadline has passed."""
+
+
+def can_win_next(position: int, mask: int) -> bool:
+    """True when the side to move has a move that wins at once."""
+    return bool(winning_spots(position, mask) & (mask + BOTTOM_MASK) & BOARD_MASK)
+
+
+def non_losing_moves(position: int, mask: int) -> int:
+    """Bitmap of the playable cells that do not let the opponent win at once.
+
+    Assumes the side to move cannot win at once.  ``0`` when every move loses.
+    """
+    possible = (mask + BOTTOM_MASK) & BOARD_MASK
+    opp_win = winning_spots(position ^ mask, mask)
+    forced = possible & opp_win
+    if forced:
+        if forced & (forced - 1):
+            return 0
+        possible = forced
+    return possible & ~(opp_win >> 1)
+
+
+def _bit_to_col(bit: int) -> int:
+    return (bit.bit_length() - 1) // 7
+
+
+class Solver:
+    """An exact solver with its own transposition table (reuse it across positions).
+
+    Not safe for concurrent use from several threads at once.
+    """
+
+    def __init__(self, max_entries: int = DEFAULT_TT_ENTRIES) -> None:
+        """``max_entries``: the table is cleared before a search once it holds more."""
+        self.table: dict[int, int] = {}
+        self.max_entries = max_entries
+        self.nodes = 0
+        """Positions visited by all searches so far."""
+
+    def _negamax(
+        self, position: int, mask: int, moves: int, alpha: int, beta: int, deadline: float | None
+    ) -> int:
+        """Null/narrow-window negamax; the side to move must not be able to win at once.
+
+        Returns a value ``v``: if ``v <= alpha`` the true score is ``<= v``; if
+        ``v >= beta`` the true score is ``>= v``; otherwise ``v`` is exact.
+        """
+        table = self.table
+        tt_get = table.get
+        clock = time.perf_counter
+        board, bottom = BOARD_MASK, BOTTOM_MASK
+        ordered_masks = _ORDERED_MASKS
+        nodes = 0
+
+        def negamax(pos: int, mask: int, moves: int, alpha: int, beta: int) -> int:
+            nonlocal nodes
+            nodes += 1
+            if not nodes & 511 and deadline is not None and clock() > deadline:
+                raise SearchTimeout
+            # Winning spots of the opponent (Pons' compute_winning_position, inlined).
+            o = pos ^ mask
+            r = (o << 1) & (o << 2) & (o << 3)
+            p = (o << 7) & (o << 14)
+            r |= (p & (o << 21)) | (p & (o >> 7))
+            p = (o >> 7) & (o >> 14)
+            r |= (p & (o << 7)) | (p & (o >> 21))
+            p = (o << 6) & (o << 12)
+            r |= (p & (o << 18)) | (p & (o >> 6))
+            p = (o >> 6) & (o >> 12)
+            r |= (p & (o << 6)) | (p & (o >> 18))
+            p = (o << 8) & (o << 16)
+            r |= (p & (o << 24)) | (p & (o >> 8))
+            p = (o >> 8) & (o >> 16)
+            r |= (p & (o << 8)) | (p & (o >> 24))
+            opp_win = r & (board ^ mask)
+            possible = (mask + bottom) & board
+            forced = possible & opp_win
+            if forced:
+                if forced & (forced - 1):
+                    return -((42 - moves) >> 1)  # two threats: the opponent wins next
+                possible = forced
+            possible &= ~(opp_win >> 1)  # never play just under an opponent's spot
+            if not possible:
+                return -((42 - moves) >> 1)
+            if moves >= 40:
+                return 0
+            lo = -((40 - moves) >> 1)  # the opponent cannot win on its next move
+            if alpha < lo:
+                alpha = lo
+                if alpha >= beta:
+                    return alpha
+            hi = (41 - moves) >> 1  # we cannot win on this move
+            key = pos + mask
+            val = tt_get(key)
+            if val is not None:
+                if val > 37:  # lower bound
+                    lo = val - 56
+                    if alpha < lo:
+                        alpha = lo
+                        if alpha >= beta:
+                            return alpha
+                else:  # upper bound
+                    hi = val - 19
+            if beta > hi:
+                beta = hi
+                if alpha >= beta:
+                    return beta
+            if possible & (possible - 1):
+                # Order by the number of our winning spots after the move, centre first.
+                scored = []
+                rank = 7
+                for cm in ordered_masks:
+                    m = possible & cm
+                    if m:
+                        q = pos | m
+                        r = (q << 1) & (q << 2) & (q << 3)
+                        p = (q << 7) & (q << 14)
+                        r |= (p & (q << 21)) | (p & (q >> 7))
+                        p = (q >> 7) & (q >> 14)
+                        r |= (p & (q << 7)) | (p & (q >> 21))
+                        p = (q << 6) & (q << 12)
+                        r |= (p & (q << 18)) | (p & (q >> 6))
+                        p = (q >> 6) & (q >> 12)
+                        r |= (p & (q << 6)) | (p & (q >> 18))
+                        p = (q << 8) & (q << 16)
+                        r |= (p & (q << 24)) | (p & (q >> 8))
+                        p = (q >> 8) & (q >> 16)
+                        r |= (p & (q << 8)) | (p & (q >> 24))
+                        scored.append(((r & (board ^ mask)).bit_count() << 3 | rank, m))
+                    rank -= 1
+                scored.sort(reverse=True)
+                for _, m in scored:
+                    score = -negamax(o, mask | m, moves + 1, -beta, -alpha)
+                    if score >= beta:
+                        table[key] = score + 56
+                        return score
+                    if score > alpha:
+                        alpha = score
+            else:
+                score = -negamax(o, mask | possible, moves + 1, -beta, -alpha)
+                if score >= beta:
+                    table[key] = score + 56
+                    return score
+                if score > alpha:
+                    alpha = score
+            table[key] = alpha + 19
+            return alpha
+
+        try:
+            return negamax(position, mask, moves, alpha, beta)
+        finally:
+            self.nodes += nodes
+
+    def _prepare(self) -> None:
+        if len(self.table) > self.max_entries:
+            self.table.clear()
+
+    def solve(
+        self,
+        position: int,
+        mask: int,
+        moves: int,
+        *,
+        weak: bool = False,
+        deadline: float | None = None,
+    ) -> int:
+        """Exact score of a running position (Pons' convention), or only its sign if ``weak``.
+
+        Raises:
+            SearchTimeout: ``time.perf_counter()`` passed ``deadline`` first.
+        """
+        if can_win_next(position, mask):
+            return (CELLS + 1 - moves) // 2
+        self._prepare()
+        lo = -((CELLS - moves) // 2)
+        hi = (CELLS + 1 - moves) // 2
+        if weak:
+            lo, hi = -1, 1
+        while lo < hi:  # bisect the score range with null windows, zero first
+            med = lo + (hi - lo) // 2
+            if med <= 0 and -(-lo // 2) < med:
+                med = -(-lo // 2)
+            elif med >= 0 and hi // 2 > med:
+                med = hi // 2
+            r = self._negamax(position, mask, moves, med, med + 1, deadline)
+            if r <= med:
+                hi = r
+            else:
+                lo = r
+        return lo
+
+    def best_moves(
+        self, position: int, mask: int, moves: int, *, deadline: float | None = None
+    ) -> tuple[int, list[int]]:
+        """The exact score and every column that achieves it (in column order).
+
+        Raises:
+            SearchTimeout: ``time.perf_counter()`` passed ``deadline`` first.
+        """
+        score = self.solve(position, mask, moves, deadline=deadline)
+        possible = (mask + BOTTOM_MASK) & BOARD_MASK
+        win_now = winning_spots(position, mask) & possible
+        best: list[int] = []
+        for col in range(WIDTH):
+            m = possible & column_mask(col)
+            if not m:
+                continue
+            if m & win_now:
+                if score == (CELLS + 1 - moves) // 2:
+                    best.append(col)
+                continue
+            child = position ^ mask
+            child_mask = mask | m
+            if can_win_next(child, child_mask):
+                child_score = (CELLS - moves) // 2
+            else:
+                # Does this move hold the score, i.e. is the child's score <= -score?
+                child_score = self._negamax(child, child_mask, moves + 1, -score, -score + 1, deadline)
+            if child_score <= -score:
+                best.append(col)
+        return score, best
+
+
+def col_of(bit: int) -> int:
+    """The column of a single-bit move."""
+    return _bit_to_col(bit)
