@@ -1,35 +1,39 @@
-"""Command line: `game serve`, `game bot`, `game loadtest`."""
+"""Command line: `game serve`, `game bot`, `game loadtest`.
+
+Each sub-command lives in its own module exposing `add_arguments(parser)` and
+`run(args) -> int`, imported only when that sub-command is used.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
-
-def _serve(args: argparse.Namespace) -> int:
-    from game.server.run import serve
-    from game.server.settings import Settings
-
-    overrides = {k: v for k, v in {"host": args.host, "port": args.port, "db": args.db}.items()
-                 if v is not None}
-    serve(Settings(**overrides))
-    return 0
+COMMANDS = {
+    "serve": ("game.server.cli", "run the server (every setting also from GAME_*)"),
+    "bot": ("game.client.cli", "run a bot against a server for N games"),
+    "loadtest": ("game.loadtest.cli", "load-test a server: throughput, latency, memory"),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="game", description="Turn-based game server")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the server (settings also from GAME_*)")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
-    serve.add_argument("--db", help="SQLite file, or :memory: (default: GAME_DB or a user dir)")
-    serve.set_defaults(run=_serve)
+    wanted = next((arg for arg in argv if not arg.startswith("-")), None)
+    for name, (module_name, help_text) in COMMANDS.items():
+        sub = commands.add_parser(name, help=help_text)
+        if name == wanted:
+            module = importlib.import_module(module_name)
+            module.add_arguments(sub)
+            sub.set_defaults(run=module.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(args_list).parse_args(args_list)
     result: int = args.run(args)
     return result
 

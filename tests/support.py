@@ -21,11 +21,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import msgpack
 import websockets
 from websockets.asyncio.client import ClientConnection
 
 from game.protocol.patch import apply_patch, view_hash
+from game.protocol.schema import protocol_schema
+
+SERVER_SCHEMA = jsonschema.Draft202012Validator(protocol_schema()["server"])
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 15.0
@@ -139,6 +143,7 @@ class Client:
             self._arrived.set()
 
     def _track(self, message: dict[str, Any]) -> None:
+        SERVER_SCHEMA.validate(message)  # every message in every test obeys /api/protocol
         kind, match = message.get("type"), message.get("match")
         if kind == "snapshot":
             self.views[match] = message["view"]

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from game.bots import LEVELS
 from game.core.match import Phase
 from game.protocol.errors import ProtocolError
+from game.protocol.schema import protocol_schema
 from game.rules import GAMES, get_rules
 from game.server.clock import ManualClock
 from game.server.hub import Hub
@@ -70,6 +71,12 @@ async def match_detail(match_id: str, request: Request) -> dict[str, Any]:
         raise HTTPException(status_code=404, detail="no such match") from None
     return {"id": match_id, "version": live.match.version, "view": live.views[None],
             "moves": list(live.match.moves)}
+
+
+@router.get("/api/protocol")
+async def protocol() -> dict[str, Any]:
+    """JSON Schema of every client and server message of protocol v1."""
+    return protocol_schema()
 
 
 class ClockAdvance(BaseModel):

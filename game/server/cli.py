@@ -1,0 +1,23 @@
+"""`game serve`: start the server."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="interface to bind (GAME_HOST, default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (GAME_PORT, default 8000)")
+    parser.add_argument("--db", help="SQLite file, or :memory: (GAME_DB; default in the user "
+                                     "data dir)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from game.server.run import serve
+    from game.server.settings import Settings
+
+    overrides = {key: value for key, value in
+                 {"host": args.host, "port": args.port, "db": args.db}.items()
+                 if value is not None}
+    serve(Settings(**overrides))
+    return 0
