@@ -14,7 +14,7 @@ import { createToaster } from "./ui/toast.js";
 const DEFAULT_GAMES = Object.entries(GAMES).map(([id, g]) => ({ id, title: g.title, rows: g.rows, cols: g.cols }));
 const DEFAULT_LEVELS = ["random", "easy", "medium", "hard"];
 const LIVE_REFRESH_MS = 4000;
-const SYNC_RETRY_MS = 5000;
+const SYNC_RETRY_MS = 3000;
 const MOVE_TIMEOUT_MS = 10000;
 
 const params = new URLSearchParams(location.search);
@@ -50,6 +50,7 @@ function start() {
     resumeIds: new Set(), // match ids listed by the last welcome
     pendingMove: null, // {id, match, version, msg, resent, timer}
     syncTimers: new Map(),
+    left: new Set(), // matches the person chose to leave: never pulled back into them
     everReady: false,
     intents: { room: params.get("room"), watch: params.get("watch") },
   };
@@ -139,7 +140,6 @@ function start() {
     lobby.setQueue(app.queued);
     refreshMine();
     refreshLive();
-    document.getElementById("main").focus({ preventScroll: true });
   }
 
   function openMatch(id, mode) {
@@ -166,10 +166,17 @@ function start() {
       view: entry.view,
       room: code ? { code, link: roomLink(code) } : null,
       connected: conn.ready,
+      offline: offlineText(),
       syncing: entry.syncing,
       pending: Boolean(app.pendingMove && app.pendingMove.match === entry.match),
       serverNow: () => clock.now(Date.now()),
     });
+  }
+
+  function offlineText() {
+    if (conn.state === State.REPLACED) return "Paused: open in another tab";
+    if (conn.state === State.REFUSED) return "Disconnected";
+    return "Reconnecting…";
   }
 
   function roomLink(code) {
@@ -208,9 +215,14 @@ function start() {
     toast("Another match of yours is ready.", { kind: "info", action: { label: "Open", onClick: () => openMatch(id, "play") }, timeout: 10000 });
   }
 
+  function canAutoResume(id) {
+    return app.screen === "lobby" && !app.current && !app.queued && !app.intents.room && !app.intents.watch && !app.left.has(id);
+  }
+
   function leaveMatch() {
     const current = app.current;
     if (current) {
+      app.left.add(current.match);
       const entry = store.get(current.match);
       if (current.mode === "watch") {
         conn.send({ type: "unwatch", match: current.match });
@@ -222,12 +234,17 @@ function start() {
     }
     setCurrent(null);
     showLobby();
+    document.getElementById("main").focus({ preventScroll: true });
   }
 
   function watch(id) {
-    app.watching = id;
     const entry = store.get(id);
-    if (entry && entry.view.you === null) openMatch(id, "watch");
+    if (entry && entry.view.you !== null && entry.view.you !== undefined) {
+      openMatch(id, "play"); // our own match: play it rather than watch it
+      return;
+    }
+    app.watching = id;
+    if (entry) openMatch(id, "watch");
     conn.send({ type: "watch", match: id });
   }
 
@@ -250,16 +267,19 @@ function start() {
     renderCurrent();
   }
 
-  function requestSync(match) {
-    const cmd = store.beginSync(match);
+  // Ask for what we missed; patches that do not fit are ignored until the answer.
+  // No answer in time (the server sends nothing when it has nothing newer, or the
+  // answer was lost): ask for a full snapshot.
+  function requestSync(match, { full = false } = {}) {
+    const cmd = store.beginSync(match, { full });
     conn.send(cmd);
     clearTimeout(app.syncTimers.get(match));
     app.syncTimers.set(
       match,
       setTimeout(() => {
         app.syncTimers.delete(match);
-        if (store.isSyncing(match) && conn.ready) requestSync(match);
-      }, SYNC_RETRY_MS),
+        if (store.isSyncing(match) && conn.ready) requestSync(match, { full: true });
+      }, full ? SYNC_RETRY_MS * 2 : SYNC_RETRY_MS),
     );
     renderCurrent();
   }
@@ -272,7 +292,8 @@ function start() {
       lobby.setName(msg.name);
       storage.setName(msg.name);
     }
-    const saved = app.current ?? storage.getCurrent();
+    // Following a room link beats going back to the last match (still listed in the lobby).
+    const saved = app.intents.room ? null : app.current ?? storage.getCurrent();
     if (saved?.room && !app.rooms.has(saved.match)) app.rooms.set(saved.match, saved.room);
     if (saved?.mode === "watch") {
       app.watching = saved.match;
@@ -378,9 +399,15 @@ function start() {
     }
     if (view.you === null || view.you === undefined) {
       if (app.watching === msg.match) openMatch(msg.match, "watch");
+      else store.delete(msg.match); // a late answer for a match we stopped watching
       return;
     }
     const resumed = app.resumeIds.has(msg.match);
+    if (!known && resumed && view.status === "active" && canAutoResume(msg.match)) {
+      // A live game of ours with a clock running and nothing else on screen: go back to it.
+      openMatch(msg.match, "play");
+      return;
+    }
     if (!known && !resumed && view.status !== "finished") {
       app.queued = null; // paired (or a room / bot match started): no longer searching
       lobby.setQueue(null);
@@ -566,7 +593,7 @@ function start() {
   loadGames();
   const saved = storage.getCurrent();
   if (app.intents.watch) setCurrent({ match: app.intents.watch, mode: "watch" });
-  else if (saved) app.current = saved;
+  else if (saved && !app.intents.room) app.current = saved;
   showLobby();
   conn.start();
 

@@ -116,15 +116,17 @@ export class MatchStates {
   }
 
   /**
-   * Mark a sync as outstanding and return the `sync` command to send:
-   * `since` is our version, unless patches have already failed to apply twice, in
-   * which case we ask for a full snapshot instead (no `since`).
+   * Mark a sync as outstanding and return the `sync` command to send: `since` is our
+   * version, so the server can send just the missing patches. A full snapshot (no
+   * `since`) is asked for instead when `full` is set (e.g. a sync that got no answer:
+   * the server sends nothing when it has nothing newer) or when patches have already
+   * failed to apply twice.
    */
-  beginSync(match) {
+  beginSync(match, { full = false } = {}) {
     const entry = this.#entries.get(match);
     if (!entry) return { type: "sync", match };
     entry.syncing = true;
-    if (entry.mismatches >= 2) return { type: "sync", match };
+    if (full || entry.mismatches >= 2) return { type: "sync", match };
     return { type: "sync", match, since: entry.version };
   }
 }

@@ -57,15 +57,32 @@ export function createStorage(local = () => globalThis.localStorage, session = (
       set: (token) => ls.set(KEYS.token, token),
       clear: () => ls.remove(KEYS.token),
     },
-    /** {match, mode: "play" | "watch", room?} or null */
+    /**
+     * {match, mode: "play" | "watch", room?} or null. This tab's own (sessionStorage)
+     * first; a new tab falls back to the last match played in any tab (localStorage),
+     * so closing and reopening the page also returns to the match.
+     */
     getCurrent() {
-      try {
-        const value = JSON.parse(ss.get(KEYS.current) ?? "null");
-        return value && typeof value === "object" && value.match !== undefined ? value : null;
-      } catch {
-        return null;
+      for (const store of [ss, ls]) {
+        try {
+          const value = JSON.parse(store.get(KEYS.current) ?? "null");
+          if (value && typeof value === "object" && value.match !== undefined) return value;
+        } catch {
+          // ignore a damaged entry
+        }
       }
+      return null;
     },
-    setCurrent: (current) => (current ? ss.set(KEYS.current, JSON.stringify(current)) : ss.remove(KEYS.current)),
+    setCurrent(current) {
+      if (!current) {
+        ss.remove(KEYS.current);
+        ls.remove(KEYS.current);
+        return;
+      }
+      const text = JSON.stringify(current);
+      ss.set(KEYS.current, text);
+      // Watching is per tab; playing follows the player.
+      if (current.mode === "play") ls.set(KEYS.current, text);
+    },
   };
 }

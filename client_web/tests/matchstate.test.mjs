@@ -106,6 +106,13 @@ test("repeated mismatches escalate to a snapshot request (no since)", () => {
   assert.equal(s.get("m1").mismatches, 0);
 });
 
+test("beginSync can ask for a full snapshot", () => {
+  const s = new MatchStates();
+  s.applySnapshot(snapshot());
+  assert.deepEqual(s.beginSync("m1", { full: true }), { type: "sync", match: "m1" });
+  assert.ok(s.isSyncing("m1"));
+});
+
 test("a snapshot whose hash we cannot reproduce is kept but reported", () => {
   const s = new MatchStates();
   assert.equal(s.applySnapshot({ ...snapshot(), hash: 99 }), MISMATCH);

@@ -17,6 +17,11 @@ import {
 import { rendererFor } from "../render/index.js";
 import { byTestId, setText } from "./dom.js";
 
+/** End a phrase with a full stop unless it already has one. */
+function sentence(text) {
+  return !text || /[.!?…]$/.test(text) ? text : `${text}.`;
+}
+
 /**
  * handlers: onMove(move), onResign(), onRematch(), onLobby(), notify(text, kind)
  * announce: (text) => void, for the polite live region
@@ -143,7 +148,7 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
   function presenceText(view, seat, now) {
     const p = view.players?.[seat];
     if (!p) return "";
-    if (p.bot) return "bot";
+    if (p.bot) return "";
     if (p.online) return "online";
     if (typeof p.grace === "number") return `offline · ${formatCountdown(p.grace - now)}`;
     return "offline";
@@ -223,7 +228,7 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
   function renderStatus(view, m) {
     let text = statusText(view);
     if (view.status === "active") {
-      if (!m.connected) text = "Reconnecting…";
+      if (!m.connected) text = m.offline || "Reconnecting…";
       else if (m.syncing) text = "Catching up…";
       else if (m.pending) text = "Sending your move…";
     }
@@ -247,23 +252,23 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
     });
     if (view.status === "finished" && prev.status !== "finished") {
       const r = resultText(view);
-      lines.push(`${r.title}. ${r.detail}.`);
+      lines.push(sentence(r.title), sentence(r.detail));
     } else if (view.status === "active" && view.turn === view.you && isSeat(view.you) && (prev.turn !== view.turn || prev.status !== "active")) {
       lines.push("Your turn.");
     }
     const opp = opponentSeat(view);
     if (opp !== null && view.rematch?.[opp] && !prev.rematch?.[opp]) lines.push(`${playerName(view, opp)} wants a rematch.`);
-    if (lines.length) announce(lines.join(" "));
+    if (lines.length) announce(lines.filter(Boolean).join(" "));
   }
 
   function introduce(view) {
     const game = gameTitle(view.game);
     if (!isSeat(view.you)) {
-      return `Watching ${game}: ${playerName(view, 0)} (${seatLabel(view.game, 0)}) against ${playerName(view, 1)} (${seatLabel(view.game, 1)}). ${statusText(view)}.`;
+      return `Watching ${game}: ${playerName(view, 0)} (${seatLabel(view.game, 0)}) against ${playerName(view, 1)} (${seatLabel(view.game, 1)}). ${sentence(statusText(view))}`;
     }
     if (view.status === "waiting") return `${game} room created. Waiting for a friend to join.`;
     const opp = 1 - view.you;
-    return `${game}: you play ${seatLabel(view.game, view.you)} against ${playerName(view, opp)}. ${statusText(view)}.`;
+    return `${game}: you play ${seatLabel(view.game, view.you)} against ${playerName(view, opp)}. ${sentence(statusText(view))}`;
   }
 
   /**
