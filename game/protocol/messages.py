@@ -50,10 +50,15 @@ class Unqueue(ClientMessage):
 
 
 class CreateRoom(ClientMessage):
-    """Open a private room; the answer is `room` with a short code to share."""
+    """Open a private room; the answer is `room` with a short code to share.
+
+    `turn_seconds` and `grace_seconds` override the server's clocks for this room.
+    """
 
     type: Literal["create_room"]
     game: GameName
+    turn_seconds: Annotated[int, Field(ge=5, le=7 * 86400)] | None = None
+    grace_seconds: Annotated[int, Field(ge=5, le=86400)] | None = None
 
 
 class JoinRoom(ClientMessage):

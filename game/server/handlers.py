@@ -170,7 +170,12 @@ class Handlers:
 
     async def create_room(self, conn: Connection, msg: m.CreateRoom) -> None:
         _check_game(msg.game)
-        match = self.hub.new_match(msg.game, (self._seat(conn), None))
+        clocks = self.hub.clocks
+        if msg.turn_seconds is not None:
+            clocks = replace(clocks, turn_ms=msg.turn_seconds * 1000)
+        if msg.grace_seconds is not None:
+            clocks = replace(clocks, grace_ms=msg.grace_seconds * 1000)
+        match = self.hub.new_match(msg.game, (self._seat(conn), None), clocks)
         expires = match.created_at + match.clocks.room_ttl_ms
         room = self.lobby.open_room(msg.game, match.id, self._seat(conn).player, expires)
         match = replace(match, room=room.code)

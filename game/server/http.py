@@ -43,7 +43,7 @@ async def games() -> dict[str, Any]:
 async def matches(request: Request) -> dict[str, Any]:
     """Live public matches (private rooms still waiting are not listed)."""
     hub = _hub(request)
-    listed = []
+    listed: list[dict[str, Any]] = []
     for live in hub.matches.values():
         match = live.match
         if match.phase is not Phase.ACTIVE:
@@ -58,7 +58,7 @@ async def matches(request: Request) -> dict[str, Any]:
             "watchers": len(live.watchers),
             "started_at": match.created_at,
         })
-    listed.sort(key=lambda entry: entry["started_at"], reverse=True)
+    listed.sort(key=lambda entry: int(entry["started_at"]), reverse=True)
     return {"matches": listed}
 
 

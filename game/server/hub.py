@@ -175,8 +175,10 @@ class Hub:
         log.info("match_created", match=match.id, game=match.game, status=match.phase.value)
         return live
 
-    def new_match(self, game: str, seats: tuple[Seat | None, Seat | None]) -> Match:
-        return new_match(new_id(), game, self.clocks, self.clock.now_ms(), seats)
+    def new_match(
+        self, game: str, seats: tuple[Seat | None, Seat | None], clocks: Clocks | None = None
+    ) -> Match:
+        return new_match(new_id(), game, clocks or self.clocks, self.clock.now_ms(), seats)
 
     # ---- applying commands -----------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import FrameType
 
 import uvicorn
+from fastapi import FastAPI
 
 from game.server.app import create_app
 from game.server.hub import Hub
@@ -24,8 +25,7 @@ class GameServer(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
-def uvicorn_config(settings: Settings) -> uvicorn.Config:
-    app = create_app(settings)
+def uvicorn_config(settings: Settings, app: FastAPI) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=settings.host,
@@ -39,7 +39,7 @@ def uvicorn_config(settings: Settings) -> uvicorn.Config:
         ws_ping_timeout=settings.ping_timeout,
         lifespan="on",
         log_config=None,
-        log_level="warning",
+        log_level=settings.log_level,
         access_log=False,
         timeout_graceful_shutdown=5,
     )
@@ -47,7 +47,7 @@ def uvicorn_config(settings: Settings) -> uvicorn.Config:
 
 def serve(settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_json)
-    config = uvicorn_config(settings)
-    server = GameServer(config)
-    server.hub = config.app.state.hub  # type: ignore[attr-defined]
+    app = create_app(settings)
+    server = GameServer(uvicorn_config(settings, app))
+    server.hub = app.state.hub
     server.run()

@@ -209,3 +209,37 @@ async def test_rematch_swaps_seats(server: ServerProcess, codec: str) -> None:
         await play_out(fresh, new_match, TTT_WIN)
         final = await fresh[0].until_view(new_match, lambda v: v["status"] == "finished")
         assert final["result"]["winner"] == 0
+
+
+async def test_room_clocks_and_sync_since_gives_exactly_the_missed_patches(
+    clocked: ServerProcess, codec: str
+) -> None:
+    async with connect(clocked, codec) as a, connect(clocked, codec) as b:
+        await a.hello()
+        await b.hello()
+        room = await a.request({"type": "create_room", "game": "connect4", "turn_seconds": 7,
+                                "grace_seconds": 9})
+        await b.request({"type": "join_room", "code": room["code"]})
+        match = room["match"]
+        await b.expect("snapshot")
+        await a.until_view(match, lambda v: v["status"] == "active")
+        seats = {a.views[match]["you"]: a, b.views[match]["you"]: b}
+        await play_out(seats, match, [3, 3])
+        now = advance_clock(clocked, 0)
+        assert seats[0].views[match]["deadline"] == now + 7_000
+        since = seats[1].versions[match]
+        token, seat1 = seats[1].token, seats[1].views[match]["you"]
+        await seats[1].close()
+        dropped = await seats[0].until_view(match, lambda v: not v["players"][seat1]["online"])
+        assert dropped["players"][seat1]["grace"] == now + 9_000
+        await play_out({0: seats[0], 1: seats[0]}, match, [4])
+        async with connect(clocked, codec) as back:
+            await back.hello(token=token)
+            await back.expect("snapshot")
+            await back.until_view(match, lambda v: v["players"][seat1]["online"])
+            current = back.versions[match]
+            back.views.pop(match)
+            back.inbox.clear()
+            await back.send({"type": "sync", "match": match, "since": since})
+            patches = [await back.expect("patch") for _ in range(current - since)]
+            assert [p["version"] for p in patches] == list(range(since + 1, current + 1))
