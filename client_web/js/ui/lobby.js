@@ -35,6 +35,7 @@ export function createLobby(root, handlers) {
   const name = () => nameInput.value.trim();
   const game = () => gameSelect.value;
 
+  root.querySelector("#setup-form")?.addEventListener("submit", (event) => event.preventDefault());
   nameInput.addEventListener("change", () => handlers.onNameChange?.(name()));
   nameInput.addEventListener("keydown", (event) => {
     if (event.key === "Enter") nameInput.blur();

@@ -233,7 +233,10 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
       else if (m.pending) text = "Sending your move…";
     }
     setText(statusLine, text);
-    statusLine.dataset.turn = view.status === "active" ? (view.turn === view.you ? "you" : isSeat(view.you) ? "opponent" : "other") : "";
+    let turn = "";
+    if (view.status === "active") turn = view.turn === view.you ? "you" : isSeat(view.you) ? "opponent" : "other";
+    statusLine.dataset.turn = turn;
+    statusLine.dataset.connection = m.connected ? "online" : "offline";
   }
 
   function announceChanges(prev, view) {
