@@ -243,3 +243,5 @@ class Handlers:
             return
         for patch in patches:
             conn.send(patch)
+        conn.send({"type": "ack", "ref": msg.id, "match": msg.match,
+                   "version": live.match.version})
