@@ -1,0 +1,62 @@
+"""What one load test does: a plain, picklable description shared by every process."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+MODES = ("play", "fanout", "idle")
+TARGETS = ("game", "relay")
+CLIENTS = ("raw", "websockets")
+
+
+@dataclass(frozen=True)
+class Config:
+    url: str
+    mode: str = "play"
+    target: str = "game"
+    game: str = "connect4"
+    codec: str = "json"
+    matches: int = 10
+    watchers: int = 100
+    connections: int = 1000
+    duration: float = 10.0
+    warmup: float = 2.0
+    procs: int = 1
+    server_pid: int | None = None
+    client: str = "raw"
+    verify_every: int = 10
+    stall_timeout: float = 10.0
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        if self.target not in TARGETS:
+            raise ValueError(f"target must be one of {TARGETS}")
+        if self.client not in CLIENTS:
+            raise ValueError(f"client must be one of {CLIENTS}")
+        if self.codec not in ("json", "msgpack"):
+            raise ValueError("codec must be json or msgpack")
+        if self.target == "relay" and self.mode != "play":
+            raise ValueError("the relay target only has the play mode")
+        if min(self.matches, self.watchers, self.connections, self.procs) < 1:
+            raise ValueError("matches, watchers, connections and procs must be at least 1")
+        if self.duration <= 0 or self.warmup < 0:
+            raise ValueError("duration must be positive and warmup not negative")
+
+    @property
+    def workers(self) -> int:
+        """Generator processes: fanout needs every watcher in one process (one clock)."""
+        return 1 if self.mode == "fanout" else self.procs
+
+    def share(self, index: int) -> int:
+        """How many matches (play) or connections (idle) worker `index` drives."""
+        total = self.connections if self.mode == "idle" else self.matches
+        if self.mode == "fanout":
+            return 1
+        base, extra = divmod(total, self.workers)
+        return base + (1 if index < extra else 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,58 @@
+"""Proof that a connection is in step: the version chain and, on a sample, the hashes.
+
+Every patch must carry the next version. A tracked connection also keeps the full
+view, applies each patch to it and checks the server's CRC-32 of the canonical
+JSON, exactly as a real client does before it trusts what it shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from game.loadtest.stats import Recorder
+from game.protocol.patch import PatchError, apply_patch, view_hash
+
+
+class Follower:
+    """One connection's position in one match."""
+
+    __slots__ = ("match", "rec", "version", "view")
+
+    def __init__(self, rec: Recorder, track: bool) -> None:
+        self.rec = rec
+        self.match: str | None = None
+        self.version = -1
+        self.view: dict[str, Any] | None = {} if track else None
+
+    def reset(self, match: str | None, track: bool) -> None:
+        self.match = match
+        self.version = -1
+        self.view = {} if track else None
+
+    def snapshot(self, message: dict[str, Any]) -> None:
+        self.version = message["version"]
+        if self.view is not None:
+            self.view = message["view"]
+            self._check(message)
+
+    def patch(self, message: dict[str, Any]) -> None:
+        version = message["version"]
+        if self.version >= 0 and version != self.version + 1:
+            self.rec.error("version_gap")
+        self.version = version
+        if self.view is not None:
+            try:
+                self.view = apply_patch(self.view, message["ops"])
+            except PatchError:
+                self.rec.error("bad_patch")
+                self.view = None
+                return
+            self._check(message)
+
+    def _check(self, message: dict[str, Any]) -> None:
+        assert self.view is not None
+        if view_hash(self.view) != message["hash"]:
+            self.rec.error("hash_mismatch")
+            self.view = None
+        else:
+            self.rec.verified += 1
