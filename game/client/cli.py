@@ -117,9 +117,10 @@ def run(args: argparse.Namespace) -> int:
             progress.console.print(text)
 
     def on_result(index: int, result: GameResult, score: Score) -> None:
+        how = "" if result.reason == "draw" else f" by {result.reason}"
         progress.console.print(
-            f"game {index + 1}/{args.games}: {result.outcome} by {result.reason} as seat "
-            f"{result.seat} in {len(result.moves)} moves vs {result.opponent}")
+            f"game {index + 1}/{args.games}: {result.outcome}{how} as seat {result.seat} "
+            f"in {len(result.moves)} moves vs {result.opponent}")
         progress.update(task, advance=1, score=str(score))
 
     score = Score()
