@@ -1,0 +1,109 @@
+"""An AsyncAPI 3.0 document of protocol v1, built from the same JSON Schemas as
+`/api/protocol` (so the two never disagree).
+
+One channel, the WebSocket endpoint `/ws`, carries every message; the client *sends*
+the client messages and *receives* the server messages. Message payload schemas are
+the pydantic-generated ones, their `$defs` moved to `components.schemas`.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from typing import Any
+
+from game.protocol.schema import protocol_schema
+
+_DEFS = "#/$defs/"
+_COMPONENTS = "#/components/schemas/"
+
+
+def _rewrite_refs(node: Any) -> Any:
+    """Point every `$ref` at `components.schemas` instead of `$defs` (iteratively)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str) and ref.startswith(_DEFS):
+                item["$ref"] = _COMPONENTS + ref[len(_DEFS):]
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return node
+
+
+def _message_types(side: dict[str, Any]) -> dict[str, str]:
+    """`type` value -> schema name, for one side (client or server) of the protocol."""
+    mapping = side.get("discriminator", {}).get("mapping", {})
+    return {kind: ref[len(_DEFS):] for kind, ref in sorted(mapping.items())}
+
+
+@cache
+def asyncapi_document(server_url: str = "ws://127.0.0.1:8000") -> dict[str, Any]:
+    """The AsyncAPI 3.0 description of protocol v1 (a plain JSON-able dict)."""
+    schema = copy.deepcopy(protocol_schema())
+    components: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    channel_messages: dict[str, Any] = {}
+    operation_refs: dict[str, list[dict[str, str]]] = {"client": [], "server": []}
+    for side in ("client", "server"):
+        side_schema = schema[side]
+        for name, definition in _rewrite_refs(side_schema.get("$defs", {})).items():
+            if name in components and components[name] != definition:
+                raise ValueError(f"client and server schemas both define {name!r}")
+            components[name] = definition
+        for kind, name in _message_types(side_schema).items():
+            key = f"{side}.{kind}"
+            definition = components[name]
+            messages[key] = {
+                "name": kind,
+                "title": definition.get("title", name),
+                "summary": (definition.get("description") or f"`{kind}` message").strip(),
+                "contentType": "application/json",
+                "payload": {"$ref": _COMPONENTS + name},
+            }
+            channel_messages[key] = {"$ref": f"#/components/messages/{key}"}
+            operation_refs[side].append({"$ref": f"#/channels/game/messages/{key}"})
+    host = server_url.split("://", 1)[-1]
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": schema.get("title", "protocol v1"),
+            "version": "1",
+            "description": (
+                "One WebSocket endpoint. Offer the subprotocol `game.v1.json` (text frames) "
+                "or `game.v1.msgpack` (binary frames); both carry the same maps. Every "
+                "message has a `type`; a client `id` comes back as `ref` in the direct "
+                "answer. See docs/protocol.md."
+            ),
+        },
+        "defaultContentType": "application/json",
+        "servers": {
+            "local": {"host": host, "protocol": "ws",
+                      "description": "`game serve` on this machine"},
+        },
+        "channels": {
+            "game": {
+                "address": "/ws",
+                "title": "The game socket",
+                "messages": channel_messages,
+                "bindings": {"ws": {"bindingVersion": "0.1.0"}},
+            },
+        },
+        "operations": {
+            "sendCommand": {
+                "action": "send",
+                "channel": {"$ref": "#/channels/game"},
+                "summary": "What a client may send (`hello` first).",
+                "messages": operation_refs["client"],
+            },
+            "receiveUpdate": {
+                "action": "receive",
+                "channel": {"$ref": "#/channels/game"},
+                "summary": "What the server sends: answers, snapshots, patches, errors.",
+                "messages": operation_refs["server"],
+            },
+        },
+        "components": {"schemas": components, "messages": messages},
+    }
