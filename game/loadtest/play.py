@@ -92,7 +92,7 @@ class Duel:
         self.match_id = None
         self.join_version = None
         self.playing = False
-        self.pending_tag = -1
+        self.pending_tag = self.pending_version = -1
         self.state = self.rules.initial()
         self.moves = []
         self.join_ref = self._id()
@@ -135,7 +135,7 @@ class Duel:
 
     def _advance(self, tag: int, now: float) -> None:
         self.since = now
-        self.pending_tag = -1
+        self.pending_tag = self.pending_version = -1
         self.state = self.state.apply(self.pending_move)
         self.moves.append(self.pending_move)
         view = self.followers[tag].view

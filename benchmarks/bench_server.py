@@ -1,0 +1,304 @@
+"""Benchmark: the game server against a bare FastAPI relay, on one core each side.
+
+Runs every server pinned to one core (`taskset -c 0`) and the load generator
+(`game loadtest`) on the other (`taskset -c 1`), and in the same run drives the
+minimal relay of benchmarks/relay_app.py the same way, so the game server's
+figures are read as ratios to it. For each codec (json, msgpack) and each number
+of concurrent matches K (1, 10, 100, 1000) it measures moves per second and the
+move-to-opponent latency against: the relay, the game server with the in-memory
+store (GAME_DB=:memory:) and the game server with its default SQLite file (group
+commit, synchronous=FULL). Then it checks the budget: fan-out to 1000 watchers,
+memory per idle connection. It prints one table and writes JSON.
+
+    python benchmarks/bench_server.py                       # everything, ~6 minutes
+    python benchmarks/bench_server.py --matches 100 --codecs json --stores memory
+    python benchmarks/bench_server.py --duration 10 --warmup 3 --out results.json
+
+Each server is started fresh for every row (its own port, its own SQLite file),
+with the rate limit and the per-address connection cap raised (a load test is one
+very fast client address). Needs Linux with two cores for the pinning; with fewer
+it runs unpinned and says so. The machine's load average is recorded with every
+row: figures taken while other processes compete for the cores are noisy, which
+is why "moves per server CPU-second" (moves/s divided by the server's measured
+CPU share) is reported beside the raw rate. docs/performance.md explains the
+figures and holds the latest results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+RELAY = ROOT / "benchmarks" / "relay_app.py"
+TARGETS = ("relay", "memory", "sqlite")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pinned(core: int | None, command: list[str], nice: int) -> list[str]:
+    prefix: list[str] = []
+    if core is not None:
+        prefix += ["taskset", "-c", str(core)]
+    if nice:
+        prefix += ["nice", "-n", str(nice)]
+    return prefix + command
+
+
+def wait_healthy(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited:\n{log.read_text()[-2000:]}")
+        with contextlib.suppress(OSError), urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/healthz", timeout=1):
+            return
+        time.sleep(0.05)  # polling a starting process: there is no event to wait on
+    raise RuntimeError("server did not start")
+
+
+@contextlib.contextmanager
+def server(target: str, core: int | None, nice: int, workdir: Path) -> Iterator[tuple[str, int]]:
+    """Start the relay or the game server (memory or SQLite store); yield (url, pid)."""
+    port = free_port()
+    log = workdir / f"{target}-{port}.log"
+    env = dict(os.environ)
+    if target == "relay":
+        command = [sys.executable, str(RELAY), "--port", str(port)]
+        path = "/ws"
+    else:
+        command = [sys.executable, "-m", "game", "serve", "--port", str(port)]
+        db = ":memory:" if target == "memory" else str(workdir / f"bench-{port}.sqlite3")
+        env.update(GAME_DB=db, GAME_LOG_LEVEL="warning", GAME_RATE_PER_SECOND="1000000",
+                   GAME_RATE_BURST="1000000", GAME_MAX_CONNECTIONS_PER_ADDRESS="100000",
+                   GAME_MAX_CONNECTIONS="100000")
+        path = "/ws"
+    with log.open("wb") as out:
+        process = subprocess.Popen(pinned(core, command, nice), env=env, cwd=ROOT, stdout=out,
+                                   stderr=subprocess.STDOUT)
+        try:
+            wait_healthy(port, process, log)
+            yield f"ws://127.0.0.1:{port}{path}", process.pid
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def loadtest(url: str, pid: int, core: int | None, nice: int, *extra: str) -> dict[str, Any]:
+    command = [sys.executable, "-m", "game", "loadtest", url, "--json", "--server-pid",
+               str(pid), *extra]
+    done = subprocess.run(pinned(core, command, nice), cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"loadtest failed ({done.returncode}): {done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def summary(result: dict[str, Any]) -> dict[str, Any]:
+    server = result.get("server") or {}
+    cpu = server.get("cpu_percent")
+    rate = result["moves_per_second"]
+    return {
+        "moves_per_second": rate,
+        "frames_per_second": result["frames_per_second"],
+        "latency_ms": result["latency_ms"],
+        "errors": result["errors"]["total"],
+        "error_kinds": result["errors"]["by_kind"],
+        "server_cpu_percent": cpu,
+        "moves_per_cpu_second": round(rate * 100 / cpu, 1) if cpu else None,
+        "server_rss_mib": server.get("rss_mib"),
+        "generator_cpu_percent": result["generator"]["cpu_percent_max"],
+        "generator_saturated": result["generator"]["saturated"],
+        "load_average": round(os.getloadavg()[0], 2),
+    }
+
+
+def run_matrix(args: argparse.Namespace, cores: tuple[int | None, int | None], workdir: Path,
+               console: Console) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    server_core, load_core = cores
+    for codec in args.codecs:
+        for matches in args.matches:
+            row: dict[str, Any] = {"codec": codec, "matches": matches}
+            for target in args.stores:
+                with server(target, server_core, args.nice, workdir) as (url, pid):
+                    extra = ["--matches", str(matches), "--codec", codec, "--game", args.game,
+                             "--duration", str(args.duration), "--warmup", str(args.warmup),
+                             "--procs", str(args.procs)]
+                    if target == "relay":
+                        extra += ["--target", "relay"]
+                    row[target] = summary(loadtest(url, pid, load_core, args.nice, *extra))
+                console.log(f"{codec} K={matches} {target}: "
+                            f"{row[target]['moves_per_second']:,.0f} moves/s, "
+                            f"p99 {row[target]['latency_ms']['p99_ms']} ms, "
+                            f"errors {row[target]['errors']}")
+            relay = row.get("relay", {}).get("moves_per_second")
+            for target in ("memory", "sqlite"):
+                if target in row and relay:
+                    row[target]["ratio_to_relay"] = round(row[target]["moves_per_second"] / relay,
+                                                          3)
+                    frames = row["relay"]["frames_per_second"]
+                    row[target]["frame_ratio_to_relay"] = round(
+                        row[target]["frames_per_second"] / frames, 3) if frames else None
+            rows.append(row)
+    return rows
+
+
+def run_extras(args: argparse.Namespace, cores: tuple[int | None, int | None], workdir: Path,
+               console: Console) -> dict[str, Any]:
+    extras: dict[str, Any] = {}
+    server_core, load_core = cores
+    if args.watchers:
+        with server("memory", server_core, args.nice, workdir) as (url, pid):
+            result = loadtest(url, pid, load_core, args.nice, "--mode", "fanout", "--watchers",
+                              str(args.watchers), "--duration", str(max(args.duration, 5)),
+                              "--warmup", str(args.warmup), "--codec", args.codecs[0])
+        extras["fanout"] = {"watchers": args.watchers, "codec": args.codecs[0],
+                            "moves": result["moves"],
+                            "last_watcher_ms": result["latency_ms"],
+                            "opponent_ms": result["opponent_latency_ms"],
+                            "errors": result["errors"]["total"],
+                            "server": result["server"], "generator": result["generator"]}
+        console.log(f"fanout {args.watchers}: last watcher {result['latency_ms']}")
+    if args.idle:
+        with server("memory", server_core, args.nice, workdir) as (url, pid):
+            result = loadtest(url, pid, load_core, args.nice, "--mode", "idle", "--connections",
+                              str(args.idle), "--duration", "2", "--codec", args.codecs[0])
+        extras["idle"] = {**result["idle"], "errors": result["errors"]["total"]}
+        console.log(f"idle {args.idle}: {result['idle']}")
+    return extras
+
+
+def verdicts(rows: list[dict[str, Any]], extras: dict[str, Any]) -> list[dict[str, Any]]:
+    checks: list[dict[str, Any]] = []
+    for row in rows:
+        if row["matches"] != 100 or "memory" not in row:
+            continue
+        game = row["memory"]
+        label = f"K=100 {row['codec']} (memory store)"
+        if "ratio_to_relay" in game:
+            checks.append({"target": f"{label}: >= 0.5 x relay moves/s",
+                           "measured": game["ratio_to_relay"],
+                           "ok": game["ratio_to_relay"] >= 0.5})
+        checks.append({"target": f"{label}: >= 12,000 moves/s",
+                       "measured": game["moves_per_second"],
+                       "ok": game["moves_per_second"] >= 12_000})
+        checks.append({"target": f"{label}: p99 <= 10 ms", "measured": game["latency_ms"]["p99_ms"],
+                       "ok": game["latency_ms"]["p99_ms"] <= 10})
+    if "fanout" in extras:
+        fanout = extras["fanout"]["last_watcher_ms"]
+        checks.append({"target": f"fan-out {extras['fanout']['watchers']}: last watcher <= 50 ms"
+                       " (max)", "measured": fanout["max_ms"], "ok": fanout["max_ms"] <= 50})
+    if "idle" in extras and "kib_per_connection" in extras["idle"]:
+        kib = extras["idle"]["kib_per_connection"]
+        checks.append({"target": "idle connection <= 40 KiB", "measured": kib, "ok": kib <= 40})
+    return checks
+
+
+def render(rows: list[dict[str, Any]], checks: list[dict[str, Any]], console: Console) -> None:
+    table = Table(title="moves/s (p50 / p99 ms) - ratio to the relay - server CPU %")
+    table.add_column("codec")
+    table.add_column("K", justify="right")
+    for target in TARGETS:
+        if any(target in row for row in rows):
+            table.add_column(target, justify="right")
+    for row in rows:
+        cells = [row["codec"], str(row["matches"])]
+        for target in TARGETS:
+            if not any(target in r for r in rows):
+                continue
+            data = row.get(target)
+            if data is None:
+                cells.append("-")
+                continue
+            latency = data["latency_ms"]
+            text = (f"{data['moves_per_second']:,.0f} "
+                    f"({latency['p50_ms']:.2f} / {latency['p99_ms']:.2f})")
+            if "ratio_to_relay" in data:
+                text += f" x{data['ratio_to_relay']:.2f}"
+            text += f" cpu {data['server_cpu_percent']}%"
+            if data["errors"]:
+                text += f" [red]{data['errors']} errors[/red]"
+            cells.append(text)
+        table.add_row(*cells)
+    console.print(table)
+    budget = Table(title="budget")
+    budget.add_column("target")
+    budget.add_column("measured", justify="right")
+    budget.add_column("verdict")
+    for check in checks:
+        budget.add_row(check["target"], str(check["measured"]),
+                       "[green]met[/green]" if check["ok"] else "[red]missed[/red]")
+    console.print(budget)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--codecs", type=lambda s: s.split(","), default=["json", "msgpack"])
+    parser.add_argument("--matches", type=lambda s: [int(x) for x in s.split(",")],
+                        default=[1, 10, 100, 1000])
+    parser.add_argument("--stores", type=lambda s: s.split(","), default=list(TARGETS),
+                        help="which servers: relay,memory,sqlite")
+    parser.add_argument("--game", default="connect4")
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--procs", type=int, default=1, help="generator processes")
+    parser.add_argument("--watchers", type=int, default=1000, help="fan-out run (0: skip)")
+    parser.add_argument("--idle", type=int, default=2000, help="idle run connections (0: skip)")
+    parser.add_argument("--nice", type=int, default=0,
+                        help="run servers and generators at this niceness (negative needs root)")
+    parser.add_argument("--out", type=Path, default=Path("bench-results.json"))
+    args = parser.parse_args(argv)
+    console = Console()
+    can_pin = shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
+    cores: tuple[int | None, int | None] = (0, 1) if can_pin else (None, None)
+    if not can_pin:
+        console.log("[yellow]fewer than 2 cores or no taskset: running unpinned[/yellow]")
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        rows = run_matrix(args, cores, Path(tmp), console)
+        extras = run_extras(args, cores, Path(tmp), console)
+    checks = verdicts(rows, extras)
+    render(rows, checks, console)
+    report = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "seconds": round(time.time() - started, 1),
+        "machine": {"cpus": os.cpu_count(), "pinned": can_pin, "load_average_end":
+                    os.getloadavg(), "python": sys.version.split()[0]},
+        "settings": {key: (str(value) if isinstance(value, Path) else value)
+                     for key, value in vars(args).items()},
+        "rows": rows, **extras, "budget": checks,
+    }
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    console.log(f"wrote {args.out}")
+    errors = sum(row[t]["errors"] for row in rows for t in TARGETS if t in row)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
