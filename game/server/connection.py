@@ -3,14 +3,20 @@
 Whatever is broadcast is encoded once per codec (`Outgoing` caches its frames), and
 each connection only queues references. A reader that falls behind by more than
 the queue limit is closed with 1013 instead of slowing anyone else down.
+
+A peer that will not read cannot receive a close frame either: whenever closing
+takes longer than `close_timeout`, the transport is aborted, so no socket, buffer or
+task outlives its peer's usefulness (see `finish`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections import deque
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import structlog
 from starlette.websockets import WebSocket
@@ -41,10 +47,52 @@ class Outgoing:
         return self._msgpack
 
 
+class _Transport(Protocol):
+    def abort(self) -> None: ...
+    def is_closing(self) -> bool: ...
+    def get_write_buffer_size(self) -> int: ...
+    def get_extra_info(self, name: str) -> Any: ...
+    def set_write_buffer_limits(self, high: int | None = None) -> None: ...
+
+
+def find_server_protocol(send: Any, limit: int = 8) -> Any:
+    """The ASGI server's per-socket protocol object behind an ASGI `send` callable.
+
+    Starlette hands the endpoint a `send` wrapped in closures; the server's own `send`
+    is a bound method of the protocol that owns the transport. Following at most
+    `limit` wrappers finds it; None when the server is not one we know (then the
+    abort and liveness checks below are no-ops, and ASGI's close is all we have).
+    """
+    seen: set[int] = set()
+    todo = [send]
+    while todo and len(seen) < limit:
+        func = todo.pop()
+        if id(func) in seen:
+            continue
+        seen.add(id(func))
+        owner = getattr(func, "__self__", None)
+        if owner is not None and getattr(owner, "transport", None) is not None:
+            return owner
+        for cell in getattr(func, "__closure__", None) or ():
+            with contextlib.suppress(ValueError):
+                value = cell.cell_contents
+                if callable(value):
+                    todo.append(value)
+    return None
+
+
 class Connection:
     CLOSE_TIMEOUT = 5.0
 
-    def __init__(self, websocket: WebSocket, codec: Codec, address: str, limit: int) -> None:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        codec: Codec,
+        address: str,
+        limit: int,
+        close_timeout: float = CLOSE_TIMEOUT,
+        send_buffer: int | None = None,
+    ) -> None:
         self.websocket = websocket
         self.codec = codec
         self.address = address
@@ -52,22 +100,37 @@ class Connection:
         self.name: str | None = None
         self.watching: set[str] = set()
         self.close_code: int | None = None
+        self.close_timeout = close_timeout
+        self.on_close: Callable[[], None] | None = None
+        """Called once when the server decides to close (e.g. to wake the read loop)."""
+        self.idle = False
+        """True while the read loop only waits for the next frame."""
+        self.stuck_since: float | None = None
+        """Loop time since which the transport has been closing without going away."""
         self._limit = limit
         self._queue: deque[Outgoing] = deque()
         self._wakeup = asyncio.Event()
         self._done = asyncio.Event()
         self._close_reason = ""
+        self._protocol = find_server_protocol(getattr(websocket, "_send", None))
+        if send_buffer is not None:
+            self._bound_send_buffer(send_buffer)
 
     @property
     def closing(self) -> bool:
         return self.close_code is not None
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
 
     def send(self, message: Outgoing | dict[str, Any]) -> None:
         """Queue a message; never blocks. Overflow closes the connection with 1013."""
         if self.close_code is not None:
             return
         if len(self._queue) >= self._limit:
-            log.warning("send_queue_full", player=self.player, limit=self._limit)
+            log.warning("send_queue_full", player=self.player, address=self.address,
+                        limit=self._limit)
             self._queue.clear()
             self.close(CloseCode.TRY_AGAIN_LATER, "too slow to read")
             return
@@ -80,7 +143,9 @@ class Connection:
             self.close_code = code
             self._close_reason = reason
             self._wakeup.set()
-            asyncio.get_running_loop().call_later(2 * self.CLOSE_TIMEOUT, self._force_close)
+            asyncio.get_running_loop().call_later(2 * self.close_timeout, self._force_close)
+            if self.on_close is not None:
+                self.on_close()
 
     def _force_close(self) -> None:
         if not self._done.is_set():
@@ -107,21 +172,86 @@ class Connection:
         except Exception:  # the peer went away mid-send: nothing more to write
             pass
         finally:
+            self._queue.clear()
             self._done.set()
 
     async def _send_close(self) -> None:
         assert self.close_code is not None
+        if self.gone:
+            return
         try:
             await asyncio.wait_for(
-                self.websocket.close(self.close_code, self._close_reason), self.CLOSE_TIMEOUT
+                self.websocket.close(self.close_code, self._close_reason), self.close_timeout
             )
-        except (TimeoutError, RuntimeError, OSError):
+        except TimeoutError:  # the peer does not read: it will never see the close frame
             self.abort()
+        except (RuntimeError, OSError):  # the server already closed (e.g. the peer did first)
+            pass
+
+    # ---- the transport underneath ----------------------------------------------------
+
+    @property
+    def _transport(self) -> _Transport | None:
+        transport: _Transport | None = getattr(self._protocol, "transport", None)
+        return transport
+
+    @property
+    def gone(self) -> bool:
+        """True once the server's protocol has lost its transport (or cannot tell)."""
+        if self._protocol is None:
+            return True
+        return bool(getattr(self._protocol, "disconnected", True))
+
+    def transport_stuck(self, now: float) -> bool:
+        """The transport is closing but cannot flush (the peer does not read), for longer
+        than `close_timeout`: `now` is the loop time. Tracks `stuck_since`."""
+        transport = self._transport
+        if transport is None or self.gone or not transport.is_closing():
+            self.stuck_since = None
+            return False
+        if self.stuck_since is None:
+            self.stuck_since = now
+        return now - self.stuck_since >= self.close_timeout
+
+    def _bound_send_buffer(self, size: int) -> None:
+        """Keep at most about `size` bytes in the kernel and `size` in the transport for
+        a peer that does not read; past that the writer waits and the queue fills."""
+        transport = self._transport
+        if transport is None:
+            return
+        with contextlib.suppress(Exception):
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+        with contextlib.suppress(Exception):
+            transport.set_write_buffer_limits(high=size)
 
     def abort(self) -> None:
         """Drop the transport of a peer that will not read our close frame."""
-        protocol = getattr(self.websocket._send, "__self__", None)
-        transport = getattr(protocol, "transport", None)
-        if transport is not None:
+        transport = self._transport
+        if transport is not None and not self.gone:
+            log.info("transport_aborted", player=self.player, address=self.address,
+                     code=self.close_code)
             with contextlib.suppress(Exception):
                 transport.abort()
+
+    async def finish(self, writer: asyncio.Task[None]) -> None:
+        """After the read loop ended: let the writer flush and close, then make sure the
+        transport is really gone, aborting it when the peer takes over `close_timeout`."""
+        self.close(1000)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(writer), self.close_timeout)
+        if not writer.done():
+            self.abort()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.close_timeout
+        delay = 0.005
+        while not self.gone and loop.time() < deadline:
+            await asyncio.sleep(delay)  # no event marks a transport's end: poll briefly
+            delay = min(delay * 2, 0.1)
+        if not self.gone:
+            self.abort()
+        if not writer.done():
+            writer.cancel()
+            with contextlib.suppress(BaseException):
+                await writer

@@ -24,11 +24,24 @@ class Settings(BaseSettings):
     db: str = Field(default_factory=default_db_path, description="SQLite file or :memory:")
     redis_url: str | None = None
 
-    max_frame_bytes: int = Field(4096, ge=256, description="larger frames close with 1009")
+    max_frame_bytes: int = Field(
+        8192, ge=256, description="larger frames (or fragmented messages) close with 1009, "
+        "checked on the frame header before any payload is buffered or decoded")
     send_queue_limit: int = Field(256, ge=4, description="queued frames before 1013")
-    hello_timeout: float = 5.0
-    ping_interval: float = 20.0
-    ping_timeout: float = 20.0
+    hello_timeout: float = Field(5.0, gt=0, description="no hello within it: close 1008")
+    ping_interval: float = Field(20.0, gt=0, description="WebSocket ping every N seconds")
+    ping_timeout: float = Field(
+        20.0, gt=0, description="no pong within it: the peer is dead and is dropped")
+    send_buffer_bytes: int | None = Field(
+        None, ge=1024, description="per-socket bound on outgoing bytes held below the send "
+        "queue: the kernel send buffer (SO_SNDBUF) and the transport's high-water mark; unset "
+        "keeps the OS defaults, where the kernel may buffer several MiB for a peer that "
+        "does not read")
+    close_timeout: float = Field(
+        5.0, gt=0, description="a closing peer that has not taken our close frame (or whose "
+        "socket cannot flush) within it is aborted")
+    reap_interval: float = Field(
+        1.0, gt=0, description="how often sockets stuck in closing are looked for")
     allowed_origins: list[str] = Field(
         default_factory=list, description="extra origins; same-origin is always allowed"
     )
@@ -36,9 +49,11 @@ class Settings(BaseSettings):
     max_connections: int = 10_000
     max_connections_per_address: int = 256
 
-    rate_per_second: float = Field(100.0, description="sustained messages a second")
-    rate_burst: float = 200.0
-    rate_hard_strikes: int = Field(100, description="refused messages before 1008")
+    rate_per_second: float = Field(
+        100.0, gt=0, description="sustained messages a second per connection (pings exempt)")
+    rate_burst: float = Field(200.0, ge=1, description="token-bucket size")
+    rate_hard_strikes: int = Field(
+        100, ge=0, description="messages refused with rate_limited in a row before 1008")
 
     turn_seconds: float = 60.0
     first_move_seconds: float = 30.0
@@ -51,6 +66,10 @@ class Settings(BaseSettings):
     bot_workers: int = 1
     bot_time_budget: float = 1.0
     bot_move_delay_ms: int = 0
+    bot_plugins: dict[str, str] = Field(
+        default_factory=dict, description='levels played by a plugin function instead of the '
+        'built-in bot, e.g. {"hard": "pkg.module:choose"} with choose(game, moves, seed, '
+        'time_budget) -> move; for tests (a bot that raises or overruns) and experiments')
 
     log_level: str = "info"
     log_json: bool = True
