@@ -22,6 +22,7 @@ class Crowd:
         self.links: list[Link] = []
         self.welcomed = 0
         self._target = 0
+        self._closing = False
         self._all: asyncio.Future[None] | None = None
 
     async def open(self, count: int | None = None) -> int:
@@ -61,10 +62,11 @@ class Crowd:
             self.rec.error(f"unexpected:{kind}")
 
     def on_close(self, link: Link, code: int | None) -> None:
-        if not self.rec.stopping:
+        if not self.rec.stopping and not self._closing:
             self.rec.error(f"closed:{code}")
 
     async def close(self) -> None:
+        self._closing = True
         gate = asyncio.Semaphore(256)
 
         async def one(link: Link) -> None:
@@ -73,3 +75,4 @@ class Crowd:
 
         await asyncio.gather(*(one(link) for link in self.links), return_exceptions=True)
         self.links.clear()
+        self._closing = False
