@@ -95,8 +95,9 @@ class Match:
     next_match: str | None = None
     room: str | None = None
     watchers: int = 0
-    recent: tuple[tuple[int, Ref, int, int], ...] = ()
-    """(seat, ref, move, version) of recent moves: a resent command is acked, not replayed."""
+    recent: tuple[tuple[int, Ref, int, int | None, int], ...] = ()
+    """(seat, ref, move, chosen-on version, committed version) of recent moves: a command
+    resent after a lost ack matches all four and is acked again, not replayed."""
 
     def seat_of(self, player: str) -> int | None:
         for index, seat in enumerate(self.seats):
@@ -263,8 +264,9 @@ def _seat_or_refuse(match: Match, player: str) -> int:
 def _play(match: Match, cmd: PlayMove, now: int) -> Transition:
     seat = _seat_or_refuse(match, cmd.player)
     if cmd.ref is not None:
-        for seen_seat, ref, move, version in match.recent:
-            if (seen_seat, ref, move) == (seat, cmd.ref, cmd.move) and type(ref) is type(cmd.ref):
+        key = (seat, cmd.ref, cmd.move, cmd.version)
+        for seen_seat, ref, move, chosen, version in match.recent:
+            if (seen_seat, ref, move, chosen) == key and type(ref) is type(cmd.ref):
                 return Transition(match, ack_version=version)
     if match.phase is Phase.FINISHED:
         raise ProtocolError(ErrorCode.MATCH_OVER, "the match is over")
@@ -285,7 +287,8 @@ def _play(match: Match, cmd: PlayMove, now: int) -> Transition:
     version = match.version + 1
     recent = match.recent
     if cmd.ref is not None:
-        recent = (*recent[-(RECENT_REFS - 1):], (seat, cmd.ref, cmd.move, version))
+        entry = (seat, cmd.ref, cmd.move, cmd.version, version)
+        recent = (*recent[-(RECENT_REFS - 1):], entry)
     moved = replace(
         match,
         position=position,

@@ -80,5 +80,8 @@ def from_record(data: dict[str, Any]) -> Match:
         next_match=data["next_match"],
         room=data["room"],
         watchers=data["watchers"],
-        recent=tuple((int(s), r, int(m), int(v)) for s, r, m, v in data["recent"]),
+        recent=tuple(
+            (int(s), r, int(m), None if c is None else int(c), int(v))
+            for s, r, m, c, v in data["recent"]
+        ),
     )

@@ -2,51 +2,73 @@
 
 A viewer is a seat (0 or 1) or a spectator (None). Everything a viewer receives is
 derived from its own view, so a spectator never sees what only a player may.
+
+The three views of a version differ only in `you` and `legal`, so `updates` diffs
+and serialises the shared part once and each viewer's own part separately; the
+hash is the CRC-32 of the concatenated canonical JSON, computed incrementally.
 """
 
 from __future__ import annotations
 
+import json
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
 from game.core.match import Match, Phase
-from game.protocol.patch import diff, view_hash
+from game.protocol.patch import diff
 
 Viewer = int | None
 VIEWERS: tuple[Viewer, ...] = (0, 1, None)
 View = dict[str, Any]
 
+_dumps = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
 
-def view_for(match: Match, viewer: Viewer) -> View:
-    """The view of `match` for one seat, or for a spectator (viewer None)."""
+
+def _legal(match: Match, viewer: Viewer) -> list[int]:
     turn = match.turn
+    if turn is None or turn != viewer:
+        return []
+    return list(match.position.legal_moves())
+
+
+def shared_view(match: Match) -> View:
+    """Everything in a view that is the same for every viewer (all but `you`, `legal`)."""
     result = match.result
     return {
-        "game": match.game,
-        "status": match.phase.value,
         "board": match.position.board(),
-        "turn": turn,
-        "you": viewer,
-        "legal": list(match.position.legal_moves()) if turn is not None and turn == viewer else [],
+        "deadline": match.deadline if match.phase is Phase.ACTIVE else None,
+        "game": match.game,
+        "moves": list(match.moves),
         "players": [
-            {"name": "", "online": False, "bot": False, "grace": None}
+            {"bot": False, "grace": None, "name": "", "online": False}
             if seat is None
             else {
-                "name": seat.name,
-                "online": seat.online,
                 "bot": seat.bot is not None,
                 "grace": seat.grace,
+                "name": seat.name,
+                "online": seat.online,
             }
             for seat in match.seats
         ],
-        "deadline": match.deadline if match.phase is Phase.ACTIVE else None,
-        "watchers": match.watchers,
-        "moves": list(match.moves),
+        "rematch": list(match.rematch),
         "result": None
         if result is None
-        else {"winner": result.winner, "reason": result.reason.value, "line": list(result.line)},
-        "rematch": list(match.rematch),
+        else {"line": list(result.line), "reason": result.reason.value, "winner": result.winner},
+        "status": match.phase.value,
+        "turn": match.turn,
+        "watchers": match.watchers,
     }
+
+
+def view_for(match: Match, viewer: Viewer) -> View:
+    """The view of `match` for one seat, or for a spectator (viewer None)."""
+    view = shared_view(match)
+    view["legal"] = _legal(match, viewer)
+    view["you"] = viewer
+    return view
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,15 +82,46 @@ class ViewUpdate:
     hash: int
 
 
+class _Canonical:
+    """The canonical JSON of a view, split around the per-viewer `legal` and `you`.
+
+    Keys sort as board, deadline, game, legal, moves, ..., watchers, you; so a view is
+    head + legal + middle + you + "}" and its CRC-32 can be continued piece by piece.
+    """
+
+    def __init__(self, shared: View) -> None:
+        head = "".join(
+            f'"{key}":{_dumps(shared[key])},' for key in ("board", "deadline", "game")
+        )
+        middle = "".join(
+            f',"{key}":{_dumps(shared[key])}'
+            for key in ("moves", "players", "rematch", "result", "status", "turn", "watchers")
+        )
+        self._head_crc = zlib.crc32(('{' + head + '"legal":').encode("utf-8"))
+        self._middle = (middle + ',"you":').encode("utf-8")
+
+    def crc(self, legal: list[int], viewer: Viewer) -> int:
+        value = zlib.crc32(_dumps(legal).encode("ascii"), self._head_crc)
+        value = zlib.crc32(self._middle, value)
+        return zlib.crc32(b"null}" if viewer is None else f"{viewer}}}".encode("ascii"), value)
+
+
 def updates(previous: dict[Viewer, View], match: Match) -> dict[Viewer, ViewUpdate]:
     """For each viewer, the new view at `match.version`, the ops from `previous`, and its hash."""
+    shared = shared_view(match)
+    canonical = _Canonical(shared)
+    before = previous.get(None)
+    shared_ops: list[dict[str, Any]] | None = None
+    if before is not None:
+        shared_ops = diff({k: v for k, v in before.items() if k not in ("legal", "you")}, shared)
     result: dict[Viewer, ViewUpdate] = {}
     for viewer in VIEWERS:
-        view = view_for(match, viewer)
-        before = previous.get(viewer)
-        if before is None:
+        legal = _legal(match, viewer)
+        view = {**shared, "legal": legal, "you": viewer}
+        old = previous.get(viewer)
+        if shared_ops is None or old is None:
             ops: list[dict[str, Any]] = [{"op": "replace", "path": "", "value": view}]
         else:
-            ops = diff(before, view)
-        result[viewer] = ViewUpdate(viewer, match.version, view, ops, view_hash(view))
+            ops = shared_ops + diff(old["legal"], legal, "/legal")
+        result[viewer] = ViewUpdate(viewer, match.version, view, ops, canonical.crc(legal, viewer))
     return result

@@ -70,7 +70,10 @@ def _diff_lists(ops: list[Op], old: list[Any], new: list[Any], path: str) -> Non
         ops.append({"op": "replace", "path": path, "value": new})
         return
     for index in range(common):
-        _diff_into(ops, old[index], new[index], f"{path}/{index}")
+        before, after = old[index], new[index]
+        if before is after:  # the common case: None and small ints are singletons
+            continue
+        _diff_into(ops, before, after, f"{path}/{index}")
     for value in new[common:]:
         ops.append({"op": "add", "path": f"{path}/-", "value": value})
     for index in range(len(old) - 1, common - 1, -1):

@@ -1,0 +1,43 @@
+"""Views: the incremental hash and the shared diff agree with the plain definitions."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from game.core.match import (
+    Clocks, Phase, PlayMove, Presence, Seat, SetWatchers, handle, new_match,
+)
+from game.core.views import VIEWERS, updates, view_for
+from game.protocol.patch import apply_patch, view_hash
+
+
+@pytest.mark.parametrize("game", ["tictactoe", "connect4"])
+@pytest.mark.parametrize("seed", range(10))
+def test_random_games_keep_every_viewer_in_step(game: str, seed: int) -> None:
+    rng = random.Random(seed)
+    match = new_match("m", game, Clocks(), 0, (Seat("a", "Ädä ✓"), Seat("b", 'B "q"')))
+    views = {viewer: view_for(match, viewer) for viewer in VIEWERS}
+    now = 0
+    while match.phase is not Phase.FINISHED:
+        now += 10
+        roll = rng.random()
+        if roll < 0.15:
+            command = Presence(rng.choice("ab"), rng.random() < 0.5)
+        elif roll < 0.25:
+            command = SetWatchers(rng.randrange(5))
+        else:
+            seat = match.position.to_move
+            assert seat is not None
+            player = "ab"[seat]
+            command = PlayMove(player, rng.choice(match.position.legal_moves()))
+        step = handle(match, command, now)
+        if not step.changed:
+            continue
+        match = step.match
+        for viewer, update in updates(views, match).items():
+            assert update.view == view_for(match, viewer)
+            assert apply_patch(views[viewer], update.ops) == update.view
+            assert update.hash == view_hash(update.view)
+            views[viewer] = update.view
