@@ -7,7 +7,14 @@ import random
 import pytest
 
 from game.core.match import (
-    Clocks, Phase, PlayMove, Presence, Seat, SetWatchers, handle, new_match,
+    Clocks,
+    Phase,
+    PlayMove,
+    Presence,
+    Seat,
+    SetWatchers,
+    handle,
+    new_match,
 )
 from game.core.views import VIEWERS, updates, view_for
 from game.protocol.patch import apply_patch, view_hash
