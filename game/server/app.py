@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     settings = settings or Settings()
     clock = clock or (ManualClock() if settings.test_clock else SystemClock())
     store = make_store(settings)
-    bots = BotRunner(settings.bot_workers, settings.bot_time_budget)
+    bots = BotRunner(settings.bot_workers, settings.bot_time_budget, settings.bot_plugins)
     hub = Hub(settings, store, clock, bots, Lobby())
     lobby = hub.lobby
     handlers = Handlers(hub, lobby)
