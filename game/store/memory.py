@@ -1,14 +1,22 @@
-"""An in-memory store: for tests that do not restart, and the fastest embedded mode."""
+"""An in-memory store: for tests that do not restart, and the fastest embedded mode.
+
+Finished matches are kept up to `keep_finished` (oldest forgotten first), so a
+long-running in-memory server does not grow without bound.
+"""
 
 from __future__ import annotations
+
+from collections import OrderedDict
 
 from game.core.match import Match, Phase
 from game.store.base import PlayerRecord, VersionConflict
 
 
 class MemoryStore:
-    def __init__(self) -> None:
+    def __init__(self, keep_finished: int = 10_000) -> None:
         self._matches: dict[str, Match] = {}
+        self._finished: OrderedDict[str, None] = OrderedDict()
+        self._keep_finished = keep_finished
         self._players: dict[str, PlayerRecord] = {}
         self._alive: int | None = None
 
@@ -24,6 +32,11 @@ class MemoryStore:
         if stored != expected_version:
             raise VersionConflict(f"{match.id}: stored {stored}, expected {expected_version}")
         self._matches[match.id] = match
+        if match.phase is Phase.FINISHED and match.id not in self._finished:
+            self._finished[match.id] = None
+            while len(self._finished) > self._keep_finished:
+                old, _ = self._finished.popitem(last=False)
+                self._matches.pop(old, None)
 
     async def get_match(self, match_id: str) -> Match | None:
         return self._matches.get(match_id)
