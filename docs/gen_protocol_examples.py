@@ -440,17 +440,32 @@ def position_picture(game: str, moves: list[int]) -> str:
         "board = " + json.dumps(state.board())
 
 
+SETTINGS = {
+    "max_frame_bytes": "largest frame accepted, in bytes (larger: close 1009)",
+    "send_queue_limit": "frames queued for a client that does not read (more: close 1013)",
+    "hello_timeout": "seconds to say `hello` (else: close 1008)",
+    "ping_interval": "seconds between the server's WebSocket pings",
+    "ping_timeout": "seconds to answer a WebSocket ping (else: the connection is dropped)",
+    "rate_per_second": "messages a second, sustained, per connection",
+    "rate_burst": "messages in a burst, per connection",
+    "rate_hard_strikes": "refused messages before the connection is closed (1008)",
+    "turn_seconds": "seconds for each move after a seat's first",
+    "first_move_seconds": "seconds for each seat's first move (missed: `aborted`)",
+    "grace_seconds": "seconds a dropped player's seat is kept",
+    "room_ttl_seconds": "seconds a private room waits for its second player",
+    "watchers_flush_ms": "milliseconds over which watcher-count changes are batched",
+    "history_versions": "patches kept per match for `sync` with `since`",
+    "max_connections_per_address": "connections from one address (more: HTTP 403)",
+}
+
+
 def settings_table() -> str:
     from game.server.settings import Settings
 
-    wanted = ["max_frame_bytes", "send_queue_limit", "hello_timeout", "ping_interval",
-              "ping_timeout", "rate_per_second", "rate_burst", "rate_hard_strikes",
-              "turn_seconds", "first_move_seconds", "grace_seconds", "room_ttl_seconds",
-              "watchers_flush_ms", "history_versions", "max_connections_per_address"]
-    rows = ["| setting | environment | default |", "|---|---|---|"]
-    for name in wanted:
-        info = Settings.model_fields[name]
-        rows.append(f"| `{name}` | `GAME_{name.upper()}` | {info.default} |")
+    rows = ["| setting | environment | default | meaning |", "|---|---|---|---|"]
+    for name, meaning in SETTINGS.items():
+        default = Settings.model_fields[name].default
+        rows.append(f"| `{name}` | `GAME_{name.upper()}` | {default} | {meaning} |")
     return "\n".join(rows)
 
 

@@ -1,7 +1,9 @@
 """The server's built-in bots (:mod:`game.bots`), run locally as SDK bots.
 
 >>> bot = BuiltinBot("medium", seed=1)
->>> bot.choose({"game": "connect4", "moves": [3, 3, 3, 2, 3, 1]})  # complete the column
+>>> bot.choose({"game": "connect4", "moves": [3, 0, 3, 0, 3, 1]})  # complete the column
+3
+>>> bot.choose({"game": "connect4", "moves": [3, 0, 3, 0, 3]})  # block it
 3
 """
 

@@ -554,8 +554,7 @@ class Client:
         match_id, version = message["match"], message["version"]
         state = self.matches.get(match_id)
         if state is None:
-            self._resync(match_id, None)
-            return None
+            return None  # a match we forgot (a snapshot always comes first otherwise)
         if not state.in_sync or version <= state.version:
             return None  # waiting for a snapshot, or a patch we already have
         if version != state.version + 1:
@@ -702,6 +701,12 @@ class Client:
         """The current local view of ``match`` (KeyError if never seen)."""
         return self.matches[match].view
 
+    def forget(self, match: str) -> None:
+        """Drop the local state of a match you are done with (it stops being tracked;
+        a long-running bot can call this after each finished game to bound memory)."""
+        self.matches.pop(match, None)
+        self.watching.discard(match)
+
     # ---- commands --------------------------------------------------------------------
 
     async def send(self, message: Message) -> None:
@@ -813,7 +818,10 @@ class Client:
 
     def _started_since(self, start: int) -> str | None:
         for match_id in self._order[start:]:
-            view = self.matches[match_id].view
+            state = self.matches.get(match_id)
+            if state is None:
+                continue
+            view = state.view
             if view.get("you") is not None and view.get("status") != "finished":
                 return match_id
         return None

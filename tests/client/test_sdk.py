@@ -217,7 +217,7 @@ class Pausing(RandomBot):
         self.thinking = asyncio.Event()
         self.go = asyncio.Event()
 
-    async def choose(self, view: View) -> int:  # type: ignore[override]
+    async def choose(self, view: View) -> int:
         if len(view["moves"]) >= 4 and not self.go.is_set():
             self.thinking.set()
             await self.go.wait()
@@ -280,6 +280,20 @@ async def test_a_replaced_connection_steps_aside(server: ServerProcess) -> None:
     last = [e for e in events if isinstance(e, Disconnected)]
     assert len(last) == 1 and last[0].code == 4009 and not last[0].reconnecting
     await client.close()
+
+
+def test_the_sdk_docstring_examples() -> None:
+    import doctest
+
+    import game.client.bot
+    import game.client.builtin
+    import game.client.client
+    import game.client.events
+
+    for module in (game.client.bot, game.client.builtin, game.client.client,
+                   game.client.events):
+        failed, tried = doctest.testmod(module)
+        assert failed == 0 and tried > 0, module.__name__
 
 
 def test_the_sdk_imports_no_server_code() -> None:
