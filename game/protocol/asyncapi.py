@@ -39,9 +39,18 @@ def _message_types(side: dict[str, Any]) -> dict[str, str]:
     return {kind: ref[len(_DEFS):] for kind, ref in sorted(mapping.items())}
 
 
-@cache
 def asyncapi_document(server_url: str = "ws://127.0.0.1:8000") -> dict[str, Any]:
-    """The AsyncAPI 3.0 description of protocol v1 (a plain JSON-able dict)."""
+    """The AsyncAPI 3.0 description of protocol v1 (a plain JSON-able dict), with
+    `server_url` (e.g. built from the request's Host) as its one server. The schema
+    part is built once and shared: do not mutate the result."""
+    scheme, _, host = server_url.partition("://")
+    server = {"host": host or scheme, "protocol": "wss" if scheme == "wss" else "ws",
+              "description": "this server"}
+    return {**_document(), "servers": {"this": server}}
+
+
+@cache
+def _document() -> dict[str, Any]:
     schema = copy.deepcopy(protocol_schema())
     components: dict[str, Any] = {}
     messages: dict[str, Any] = {}
@@ -65,7 +74,6 @@ def asyncapi_document(server_url: str = "ws://127.0.0.1:8000") -> dict[str, Any]
             }
             channel_messages[key] = {"$ref": f"#/components/messages/{key}"}
             operation_refs[side].append({"$ref": f"#/channels/game/messages/{key}"})
-    host = server_url.split("://", 1)[-1]
     return {
         "asyncapi": "3.0.0",
         "info": {
@@ -79,10 +87,6 @@ def asyncapi_document(server_url: str = "ws://127.0.0.1:8000") -> dict[str, Any]
             ),
         },
         "defaultContentType": "application/json",
-        "servers": {
-            "local": {"host": host, "protocol": "ws",
-                      "description": "`game serve` on this machine"},
-        },
         "channels": {
             "game": {
                 "address": "/ws",

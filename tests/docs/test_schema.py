@@ -83,8 +83,10 @@ def _resolve(document: dict[str, Any], ref: str) -> Any:
 
 
 def test_asyncapi_document_describes_every_message() -> None:
-    document = asyncapi_document()
+    document = asyncapi_document("wss://games.example:8443")
     assert document["asyncapi"] == "3.0.0"
+    assert document["servers"] == {"this": {"host": "games.example:8443", "protocol": "wss",
+                                            "description": "this server"}}
     json.dumps(document)  # plain JSON data
     for ref in _refs(document):
         _resolve(document, ref)  # every reference resolves inside the document
