@@ -373,7 +373,8 @@ class Client:
             await ws.send(self._encode({"type": "watch", "match": match_id,
                                         "id": self._internal_id(match_id)}))
         for match_id, state in self.matches.items():
-            if match_id in live or match_id in self.watching or state.finished:
+            mine = state.view.get("you") is not None
+            if match_id in live or match_id in self.watching or state.finished or not mine:
                 continue
             # a match of ours that ended while we were away: fetch its final view
             state.syncing = self._internal_id(match_id)
