@@ -26,6 +26,8 @@ PROVEN: Final = 1000
 _EXACT: Final = 0
 _LOWER: Final = 1
 _UPPER: Final = 2
+_VALUE_OFFSET: Final = 1 << 16
+_COL_MASKS: Final = tuple(column_mask(c) for c in range(7))
 
 # Number of four-cell lines through each cell (bit rows 0..5 bottom to top).
 _CELL_LINES: Final = (
@@ -99,7 +101,8 @@ class HeuristicSearch:
     """Iterative-deepening alpha-beta with a transposition table of bounded size."""
 
     def __init__(self, max_entries: int = 1 << 19) -> None:
-        self.table: dict[int, tuple[int, int, int, int]] = {}
+        # Only ints in the table: the garbage collector never has to walk it.
+        self.table: dict[int, int] = {}
         self.max_entries = max_entries
 
     def search(
@@ -109,8 +112,15 @@ class HeuristicSearch:
         moves: int,
         deadline: float,
         candidates: list[int] | None = None,
+        max_nodes: int | None = None,
+        exact_table: dict[int, int] | None = None,
     ) -> SearchResult | None:
         """Search the running position until ``deadline`` (``time.perf_counter()``).
+
+        With ``max_nodes`` the search also stops after visiting about that many positions
+        (reproducible play, independent of the machine's speed).  ``exact_table`` is an
+        exact solver's transposition table (:attr:`Solver.table`): the bounds it has
+        proven cut the search and clamp the evaluation.
 
         The side to move must not be able to win at once.  ``candidates`` restricts the
         root columns (default: the non-losing moves).  Returns ``None`` when not even the
@@ -129,16 +139,19 @@ class HeuristicSearch:
             return None
         table = self.table
         tt_get = table.get
+        exact_get = None if exact_table is None else exact_table.get
         clock = time.perf_counter
         board, bottom = BOARD_MASK, BOTTOM_MASK
         ordered_masks = _ORDERED_MASKS
+        col_masks = _COL_MASKS
         nodes = 0
+        limit = (1 << 62) if max_nodes is None else max_nodes
         horizon = False  # did the current iteration stop anywhere at depth 0?
 
         def negamax(pos: int, mask: int, moves: int, depth: int, alpha: int, beta: int) -> int:
             nonlocal nodes, horizon
             nodes += 1
-            if not nodes & 255 and clock() > deadline:
+            if not nodes & 63 and (nodes > limit or clock() > deadline):
                 raise SearchTimeout
             o = pos ^ mask
             opp_win = winning_spots(o, mask)
@@ -153,18 +166,33 @@ class HeuristicSearch:
                 return -((42 - moves) >> 1) * 1000
             if moves >= 40:
                 return 0
+            key = pos + mask
+            lo_b, hi_b = -(1 << 30), 1 << 30
+            if exact_get is not None:
+                # Bounds proven by the exact solver (Pons' encoding, see c4solver).
+                ev = exact_get(key)
+                if ev is not None:
+                    if ev > 37:
+                        lo_b = (ev - 56) * 1000
+                        if lo_b >= beta:
+                            return lo_b
+                    else:
+                        hi_b = (ev - 19) * 1000
+                        if hi_b <= alpha:
+                            return hi_b
             if depth <= 0:
                 horizon = True
-                return evaluate(pos, mask, moves)
+                return max(lo_b, min(hi_b, evaluate(pos, mask, moves)))
             alpha0 = alpha
-            key = pos + mask
             entry = tt_get(key)
             first = 0
             if entry is not None:
-                e_depth, e_flag, e_value, first = entry
-                if e_depth >= depth or abs(e_value) >= PROVEN:
+                # entry = value (offset) | depth (6 bits) | flag (2 bits) | best column + 1
+                e_value = (entry >> 11) - _VALUE_OFFSET
+                if (entry >> 5) & 63 >= depth or abs(e_value) >= PROVEN:
                     if abs(e_value) < PROVEN:
                         horizon = True  # the entry may rest on heuristic leaves
+                    e_flag = (entry >> 3) & 3
                     if e_flag == _EXACT:
                         return e_value
                     if e_flag == _LOWER:
@@ -172,7 +200,8 @@ class HeuristicSearch:
                             return e_value
                     elif e_value <= alpha:
                         return e_value
-                first &= possible
+                if entry & 7:
+                    first = possible & col_masks[(entry & 7) - 1]
             scored = []
             rank = 7
             for cm in ordered_masks:
@@ -196,7 +225,8 @@ class HeuristicSearch:
                         if alpha >= beta:
                             break
             flag = _UPPER if best <= alpha0 else _LOWER if best >= beta else _EXACT
-            table[key] = (depth, flag, best, best_move)
+            col = (best_move.bit_length() - 1) // 7 + 1
+            table[key] = ((best + _VALUE_OFFSET) << 11) | (depth << 5) | (flag << 3) | col
             return best
 
         result: SearchResult | None = None

@@ -88,9 +88,17 @@ class Solver:
         self.max_entries = max_entries
         self.nodes = 0
         """Positions visited by all searches so far."""
+        self._start_nodes = 0
 
     def _negamax(
-        self, position: int, mask: int, moves: int, alpha: int, beta: int, deadline: float | None
+        self,
+        position: int,
+        mask: int,
+        moves: int,
+        alpha: int,
+        beta: int,
+        deadline: float | None,
+        node_limit: int | None,
     ) -> int:
         """Null/narrow-window negamax; the side to move must not be able to win at once.
 
@@ -103,11 +111,14 @@ class Solver:
         board, bottom = BOARD_MASK, BOTTOM_MASK
         ordered_masks = _ORDERED_MASKS
         nodes = 0
+        limit = (1 << 62) if node_limit is None else node_limit
+        if deadline is None:
+            deadline = float("inf")
 
         def negamax(pos: int, mask: int, moves: int, alpha: int, beta: int) -> int:
             nonlocal nodes
             nodes += 1
-            if not nodes & 511 and deadline is not None and clock() > deadline:
+            if not nodes & 255 and (nodes > limit or clock() > deadline):
                 raise SearchTimeout
             # Winning spots of the opponent (Pons' compute_winning_position, inlined).
             o = pos ^ mask
@@ -206,6 +217,12 @@ class Solver:
     def _prepare(self) -> None:
         if len(self.table) > self.max_entries:
             self.table.clear()
+        self._start_nodes = self.nodes
+
+    def _left(self, max_nodes: int | None) -> int | None:
+        if max_nodes is None:
+            return None
+        return max(0, max_nodes - (self.nodes - self._start_nodes))
 
     def solve(
         self,
@@ -215,14 +232,16 @@ class Solver:
         *,
         weak: bool = False,
         deadline: float | None = None,
+        max_nodes: int | None = None,
     ) -> int:
         """Exact score of a running position (Pons' convention), or only its sign if ``weak``.
 
         Raises:
-            SearchTimeout: ``time.perf_counter()`` passed ``deadline`` first.
+            SearchTimeout: ``time.perf_counter()`` passed ``deadline``, or the search
+                visited more than about ``max_nodes`` positions, before it finished.
         """
         if can_win_next(position, mask):
-            return (CELLS + 1 - moves) // 2
+            return 1 if weak else (CELLS + 1 - moves) // 2
         self._prepare()
         lo = -((CELLS - moves) // 2)
         hi = (CELLS + 1 - moves) // 2
@@ -234,22 +253,29 @@ class Solver:
                 med = -(-lo // 2)
             elif med >= 0 and hi // 2 > med:
                 med = hi // 2
-            r = self._negamax(position, mask, moves, med, med + 1, deadline)
+            r = self._negamax(position, mask, moves, med, med + 1, deadline, self._left(max_nodes))
             if r <= med:
                 hi = r
             else:
                 lo = r
-        return lo
+        return max(-1, min(1, lo)) if weak else lo
 
     def best_moves(
-        self, position: int, mask: int, moves: int, *, deadline: float | None = None
+        self,
+        position: int,
+        mask: int,
+        moves: int,
+        *,
+        deadline: float | None = None,
+        max_nodes: int | None = None,
     ) -> tuple[int, list[int]]:
         """The exact score and every column that achieves it (in column order).
 
         Raises:
-            SearchTimeout: ``time.perf_counter()`` passed ``deadline`` first.
+            SearchTimeout: as for :meth:`solve` (``max_nodes`` counts both phases).
         """
-        score = self.solve(position, mask, moves, deadline=deadline)
+        self._start_nodes = self.nodes
+        score = self.solve(position, mask, moves, deadline=deadline, max_nodes=max_nodes)
         possible = (mask + BOTTOM_MASK) & BOARD_MASK
         win_now = winning_spots(position, mask) & possible
         best: list[int] = []
@@ -267,7 +293,15 @@ class Solver:
                 child_score = (CELLS - moves) // 2
             else:
                 # Does this move hold the score, i.e. is the child's score <= -score?
-                child_score = self._negamax(child, child_mask, moves + 1, -score, -score + 1, deadline)
+                child_score = self._negamax(
+                    child,
+                    child_mask,
+                    moves + 1,
+                    -score,
+                    -score + 1,
+                    deadline,
+                    self._left(max_nodes),
+                )
             if child_score <= -score:
                 best.append(col)
         return score, best

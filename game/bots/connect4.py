@@ -1,0 +1,167 @@
+"""The strongest connect-four bot: exact when it can be, a timed heuristic search otherwise.
+
+For each move the ``hard`` bot
+
+1. plays a winning move if it has one, and the only move that does not lose at once
+   when there is a single one;
+2. tries to solve the position exactly (:class:`~game.bots.c4solver.Solver`) within a
+   share of its time budget, and returns as soon as it has: every move that achieves
+   the exact score is equally good, and the tie is broken by the static evaluation;
+3. otherwise runs the iterative-deepening heuristic search
+   (:class:`~game.bots.c4search.HeuristicSearch`) until the budget is spent.
+
+Both engines keep their transposition tables between moves (and between games in the
+same process: the tables hold facts about positions, never about a game).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Final
+
+from game.bots.base import DEFAULT_TIME_BUDGET, Bot
+from game.bots.c4search import HeuristicSearch, evaluate
+from game.bots.c4solver import ORDER, SearchTimeout, Solver, non_losing_moves
+from game.rules import Connect4State, State
+from game.rules.connect4 import column_mask
+
+__all__ = ["HardConnect4", "shared_search", "shared_solver", "solve_exact"]
+
+EXACT_FROM_PLY: Final = 8
+"""Below this many stones the exact solver is not even tried (it cannot finish)."""
+
+_solver: Solver | None = None
+_search: HeuristicSearch | None = None
+
+
+def shared_solver() -> Solver:
+    """The process-wide exact solver (created on first use)."""
+    global _solver
+    if _solver is None:
+        _solver = Solver()
+    return _solver
+
+
+def shared_search() -> HeuristicSearch:
+    """The process-wide heuristic search (created on first use)."""
+    global _search
+    if _search is None:
+        _search = HeuristicSearch()
+    return _search
+
+
+def solve_exact(state: Connect4State, deadline: float | None = None) -> int:
+    """Exact score of ``state`` in Pons' convention (also for a finished game).
+
+    A finished game is scored for the seat that would move next: ``0`` for a draw,
+    ``stones the winner played - 22`` after a win.
+    """
+    outcome = state.outcome
+    if outcome is not None:
+        if outcome.winner is None:
+            return 0
+        return (state.ply + 1) // 2 - 22
+    return shared_solver().solve(state.position, state.mask, state.ply, deadline=deadline)
+
+
+class HardConnect4(Bot):
+    """Exact when the position can be solved in time, else a timed alpha-beta search.
+
+    Args:
+        seed: seeds the generator that breaks exact ties between equal moves.
+        time_budget: seconds per move (default :data:`DEFAULT_TIME_BUDGET`); the bot
+            returns at once when it has solved the position.
+        exact_share: the part of the budget the exact solver may use before the
+            heuristic search takes over.
+    """
+
+    game = "connect4"
+    level = "hard"
+
+    def __init__(
+        self,
+        seed: int | None = None,
+        time_budget: float | None = None,
+        exact_share: float = 0.5,
+        node_budget: int | None = None,
+    ) -> None:
+        super().__init__(seed)
+        self.time_budget = DEFAULT_TIME_BUDGET if time_budget is None else float(time_budget)
+        if self.time_budget <= 0:
+            raise ValueError("time_budget must be positive")
+        self.exact_share = exact_share
+        self.node_budget = node_budget
+        self.use_exact_bounds = True
+        self.last_info: dict[str, object] = {}
+        """How the last move was found: ``{"how": "win" | "forced" | "exact" | "search"...}``."""
+
+    def choose(self, state: State) -> int:
+        start = time.perf_counter()
+        legal = self._check(state)
+        assert isinstance(state, Connect4State)
+        pos, mask, ply = state.position, state.mask, state.ply
+        wins = state.winning_moves()
+        if wins:
+            self.last_info = {"how": "win"}
+            return self._central(wins)
+        safe = non_losing_moves(pos, mask)
+        safe_cols = [c for c in legal if safe & column_mask(c)]
+        if len(safe_cols) <= 1:
+            self.last_info = {"how": "forced" if safe_cols else "lost"}
+            return safe_cols[0] if safe_cols else self._central(legal)
+        if ply == 0:
+            # Book: the centre is the only first move that wins (Allen, Allis 1988).
+            self.last_info = {"how": "book"}
+            return 3
+        deadline = start + self.time_budget
+        if ply >= EXACT_FROM_PLY:
+            try:
+                score, best = shared_solver().best_moves(
+                    pos,
+                    mask,
+                    ply,
+                    deadline=start + self.exact_share * self.time_budget,
+                    max_nodes=self._nodes(self.exact_share),
+                )
+            except SearchTimeout:
+                pass
+            else:
+                self.last_info = {"how": "exact", "score": score, "best": best}
+                return self._tie_break(pos, mask, ply, best)
+        result = shared_search().search(
+            pos,
+            mask,
+            ply,
+            deadline,
+            safe_cols,
+            self._nodes(1 - self.exact_share),
+            shared_solver().table if self.use_exact_bounds else None,
+        )
+        if result is None:
+            self.last_info = {"how": "timeout"}
+            return self._central(safe_cols)
+        self.last_info = {
+            "how": "search",
+            "value": result.value,
+            "depth": result.depth,
+            "exact": result.exact,
+            "nodes": result.nodes,
+        }
+        return result.move
+
+    def _nodes(self, share: float) -> int | None:
+        return None if self.node_budget is None else int(self.node_budget * share)
+
+    def _central(self, moves: tuple[int, ...] | list[int]) -> int:
+        return min(moves, key=ORDER.index)
+
+    def _tie_break(self, pos: int, mask: int, ply: int, best: list[int]) -> int:
+        """Among equally good moves prefer the one the evaluation likes, then at random."""
+        if len(best) == 1:
+            return best[0]
+        scores = {}
+        for col in best:
+            m = (mask + (1 << col * 7)) & column_mask(col)
+            scores[col] = -evaluate(pos ^ mask, mask | m, ply + 1)
+        top = max(scores.values())
+        return self.rng.choice([c for c in best if scores[c] == top])
