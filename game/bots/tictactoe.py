@@ -7,7 +7,7 @@ fastest win and delays a loss as long as possible.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from game.bots.base import Bot
 from game.rules import State, TicTacToeState
@@ -15,7 +15,7 @@ from game.rules import State, TicTacToeState
 __all__ = ["PerfectTicTacToe", "minimax_value", "value"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def value(state: TicTacToeState) -> int:
     """Depth-adjusted minimax value for the side to move (for the last mover if over).
 

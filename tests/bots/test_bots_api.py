@@ -63,7 +63,9 @@ def test_unknown_game() -> None:
 @pytest.mark.parametrize("level", LEVELS)
 def test_bots_refuse_finished_games_and_other_games(game: str, level: str) -> None:
     bot = get_bot(game, level, seed=1)
-    finished = get_rules(game).replay([0, 1, 0, 1, 0, 1, 0] if game == "connect4" else [0, 3, 1, 4, 2])
+    finished = get_rules(game).replay(
+        [0, 1, 0, 1, 0, 1, 0] if game == "connect4" else [0, 3, 1, 4, 2]
+    )
     with pytest.raises(ValueError, match="over"):
         bot.choose(finished)
     other = get_rules("tictactoe" if game == "connect4" else "connect4").initial()
@@ -110,16 +112,21 @@ def test_medium_wins_and_blocks(game: str, seed: int) -> None:
 
 
 def test_medium_avoids_handing_over_a_win() -> None:
-    # Red to move; yellow threatens at row 1 of column 4 (0-based): red must not play 4.
-    state = get_rules("connect4").replay([0, 1, 0, 2, 6, 3, 6])
-    assert state.winning_moves(1) == () and state.to_move == 1
-    state = get_rules("connect4").replay([1, 1, 2, 2, 6, 3, 0, 0, 5, 4, 6])
-    me = state.to_move
-    assert me is not None and not state.winning_moves() and not state.winning_moves(1 - me)
-    bad = [m for m in state.legal_moves() if state.apply(m).winning_moves()]
-    assert bad  # the position does contain a move that hands over a win
-    bot = get_bot("connect4", "medium", seed=0)
-    assert all(bot.choose(state) not in bad for _ in range(50))
+    """Without wins or threats, medium never plays under an opponent's winning spot."""
+    rng = random.Random(11)
+    checked = 0
+    while checked < 40:
+        state = random_position("connect4", rng, 30)
+        me = state.to_move
+        assert me is not None
+        if state.winning_moves() or state.winning_moves(1 - me):
+            continue
+        bad = {m for m in state.legal_moves() if state.apply(m).winning_moves()}
+        if not bad or len(bad) == len(state.legal_moves()):
+            continue
+        bot = get_bot("connect4", "medium", seed=checked)
+        assert all(bot.choose(state) not in bad for _ in range(10))
+        checked += 1
 
 
 def test_choose_move_matches_the_bots() -> None:
