@@ -152,7 +152,8 @@ class RawLink(asyncio.Protocol):
             headers[name.strip().lower()] = value.strip()
         expected = base64.b64encode(hashlib.sha1(self._key.encode() + GUID).digest()).decode()
         if not status.startswith("HTTP/1.1 101"):
-            self._fail_handshake(f"refused: {status}")
+            hint = " (over the server's connection caps? see GAME_MAX_CONNECTIONS_PER_ADDRESS)"
+            self._fail_handshake(f"refused: {status}" + (hint if " 403" in status else ""))
         elif headers.get("sec-websocket-accept") != expected:
             self._fail_handshake("bad Sec-WebSocket-Accept")
         else:
