@@ -10,10 +10,11 @@ hash is the CRC-32 of the concatenated canonical JSON, computed incrementally.
 
 from __future__ import annotations
 
-import json
 import zlib
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from game.core.match import Match, Phase
 from game.protocol.patch import diff
@@ -22,9 +23,7 @@ Viewer = int | None
 VIEWERS: tuple[Viewer, ...] = (0, 1, None)
 View = dict[str, Any]
 
-_dumps = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-).encode
+_SORTED = orjson.OPT_SORT_KEYS
 
 
 def _legal(match: Match, viewer: Viewer) -> list[int]:
@@ -90,18 +89,13 @@ class _Canonical:
     """
 
     def __init__(self, shared: View) -> None:
-        head = "".join(
-            f'"{key}":{_dumps(shared[key])},' for key in ("board", "deadline", "game")
-        )
-        middle = "".join(
-            f',"{key}":{_dumps(shared[key])}'
-            for key in ("moves", "players", "rematch", "result", "status", "turn", "watchers")
-        )
-        self._head_crc = zlib.crc32(('{' + head + '"legal":').encode("utf-8"))
-        self._middle = (middle + ',"you":').encode("utf-8")
+        whole = orjson.dumps(shared, option=_SORTED)  # {"board":..,"game":..,"moves":..}
+        split = whole.index(b',"moves":')
+        self._head_crc = zlib.crc32(whole[:split] + b',"legal":')
+        self._middle = whole[split:-1] + b',"you":'
 
     def crc(self, legal: list[int], viewer: Viewer) -> int:
-        value = zlib.crc32(_dumps(legal).encode("ascii"), self._head_crc)
+        value = zlib.crc32(orjson.dumps(legal), self._head_crc)
         value = zlib.crc32(self._middle, value)
         return zlib.crc32(b"null}" if viewer is None else f"{viewer}}}".encode("ascii"), value)
 

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 import msgpack
+import orjson
 
 from game.protocol.errors import ErrorCode, ProtocolError, UndecodableFrame
 
@@ -183,7 +184,7 @@ def _as_message(value: Any) -> dict[str, Any]:
 
 
 def encode_json(message: Any) -> str:
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    return orjson.dumps(message).decode("utf-8")
 
 
 

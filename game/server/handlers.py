@@ -207,7 +207,7 @@ class Handlers:
         bot = Seat(f"bot-{msg.level}-{new_id()}", f"{msg.level.capitalize()} bot", bot=msg.level)
         human = self._seat(conn)
         seats = (bot, human) if msg.seat == 1 else (human, bot)
-        await self.hub.create(self.hub.new_match(msg.game, seats))
+        await self.hub.create(self.hub.new_match(msg.game, seats), (human.player, msg.id))
 
     # ---- watching and sync -----------------------------------------------------------
 

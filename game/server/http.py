@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from game.bots import LEVELS
 from game.core.match import Phase
+from game.protocol.asyncapi import asyncapi_document
 from game.protocol.errors import ProtocolError
 from game.protocol.schema import protocol_schema
 from game.rules import GAMES, get_rules
@@ -77,6 +78,12 @@ async def match_detail(match_id: str, request: Request) -> dict[str, Any]:
 async def protocol() -> dict[str, Any]:
     """JSON Schema of every client and server message of protocol v1."""
     return protocol_schema()
+
+
+@router.get("/api/asyncapi")
+async def asyncapi(request: Request) -> dict[str, Any]:
+    """An AsyncAPI 3.0 document of the WebSocket protocol, for tooling."""
+    return asyncapi_document(f"ws://{request.headers.get('host', '127.0.0.1:8000')}")
 
 
 class ClockAdvance(BaseModel):

@@ -55,6 +55,7 @@ class LiveMatch:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     watchers: set[Connection] = field(default_factory=set)
     timer: asyncio.TimerHandle | None = None
+    timer_at: int = 0
     watchers_timer: asyncio.TimerHandle | None = None
     bot_busy: bool = False
     at: int = 0
@@ -163,14 +164,17 @@ class Hub:
 
     # ---- creating matches ------------------------------------------------------------
 
-    async def create(self, match: Match) -> LiveMatch:
+    async def create(self, match: Match, answer: tuple[str, Any] | None = None) -> LiveMatch:
+        """Store and start serving a new match; seated players get its snapshot, the
+        one named in `answer` (player, ref) with that ref."""
         await self.store.commit(match, 0)
         live = self._register(match)
         live.at = self.clock.now_ms()
         for viewer, seat in enumerate(match.seats):
             conn = self.connections.get(seat.player) if seat is not None else None
-            if conn is not None:
-                conn.send(self.snapshot(live, viewer))
+            if conn is not None and seat is not None:
+                ref = answer[1] if answer is not None and answer[0] == seat.player else None
+                conn.send(self.snapshot(live, viewer, ref))
         self._after(live)
         log.info("match_created", match=match.id, game=match.game, status=match.phase.value)
         return live
@@ -265,26 +269,47 @@ class Hub:
 
     def _after(self, live: LiveMatch) -> None:
         match = live.match
-        if live.timer is not None:
-            live.timer.cancel()
-            live.timer = None
-        if self.stopping:
+        if self.stopping or match.phase is Phase.FINISHED:
+            self._disarm(live)
+            if match.phase is Phase.FINISHED and not self.stopping:
+                self._on_finished(match)
             return
-        if match.phase is Phase.FINISHED:
-            self._on_finished(match)
-            return
-        wakeup = match.next_wakeup()
-        if wakeup is not None:
-            delay = max(0.0, (wakeup - self.clock.now_ms()) / 1000)
-            live.timer = asyncio.get_running_loop().call_later(delay, self._fire, match.id)
+        self._arm(live)
         turn = match.turn
         seat = match.seats[turn] if turn is not None else None
         if seat is not None and seat.bot is not None and not live.bot_busy:
             live.bot_busy = True
             self.spawn(self._bot_turn(live, seat))
 
-    def _fire(self, match_id: str) -> None:
-        self.spawn(self.submit(match_id, Tick()))
+    def _arm(self, live: LiveMatch) -> None:
+        """Keep one timer per match. Most changes only push the deadline later, so a
+        timer that fires no later than the new wakeup is kept; when it fires early the
+        tick changes nothing and the timer is armed again."""
+        wakeup = live.match.next_wakeup()
+        if wakeup is None:
+            self._disarm(live)
+            return
+        if live.timer is not None and live.timer_at <= wakeup:
+            return
+        self._disarm(live)
+        delay = max(0.0, (wakeup - self.clock.now_ms()) / 1000)
+        live.timer = asyncio.get_running_loop().call_later(delay, self._fire, live)
+        live.timer_at = wakeup
+
+    @staticmethod
+    def _disarm(live: LiveMatch) -> None:
+        if live.timer is not None:
+            live.timer.cancel()
+            live.timer = None
+
+    def _fire(self, live: LiveMatch) -> None:
+        live.timer = None
+        self.spawn(self._tick(live))
+
+    async def _tick(self, live: LiveMatch) -> None:
+        transition = await self.submit(live.match.id, Tick())
+        if not transition.changed and not self.stopping:
+            self._arm(live)
 
     def _on_finished(self, match: Match) -> None:
         if match.room is not None:
@@ -303,22 +328,35 @@ class Hub:
                      moves=len(match.moves))
 
     async def _bot_turn(self, live: LiveMatch, seat: Seat) -> None:
+        """One bot move. `bot_busy` stays set until the move is committed, so a change
+        that lands while the bot thinks (a watcher, a presence flip) cannot start a
+        second search for the same turn."""
         match = live.match
+        try:
+            command = await self._bot_command(match, seat)
+            transition = await self.submit(match.id, command)
+        finally:
+            live.bot_busy = False
+        error = transition.error
+        if error is None or not isinstance(command, PlayMove):
+            return
+        if error.code in (ErrorCode.STALE_VERSION, ErrorCode.NOT_YOUR_TURN,
+                          ErrorCode.MATCH_OVER, ErrorCode.UNAVAILABLE):
+            if live.match.phase is Phase.ACTIVE:
+                self._after(live)  # the match moved on under the bot: look again
+            return
+        log.error("bot_move_rejected", match=match.id, code=error.code.value)
+        await self.submit(match.id, Resign(seat.player))
+
+    async def _bot_command(self, match: Match, seat: Seat) -> Command:
         try:
             if self.settings.bot_move_delay_ms:
                 await asyncio.sleep(self.settings.bot_move_delay_ms / 1000)
-            level = seat.bot or "random"
-            move = await self.bots.choose(match.game, level, match.moves, seed=None)
-            command: Command = PlayMove(seat.player, move, version=match.version)
+            move = await self.bots.choose(match.game, seat.bot or "random", match.moves)
         except BotFailed as exc:
             log.error("bot_failed", match=match.id, player=seat.player, error=str(exc))
-            command = Resign(seat.player)
-        finally:
-            live.bot_busy = False
-        transition = await self.submit(match.id, command)
-        if transition.error is not None and isinstance(command, PlayMove):
-            log.error("bot_move_rejected", match=match.id, code=transition.error.code)
-            await self.submit(match.id, Resign(seat.player))
+            return Resign(seat.player)
+        return PlayMove(seat.player, move, version=match.version)
 
     async def _start_rematch(self, live: LiveMatch) -> None:
         old, fresh = rematch_of(live.match, new_id(), self.clock.now_ms())

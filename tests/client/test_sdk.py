@@ -255,9 +255,7 @@ async def test_sdk_resumes_its_match_across_a_server_restart(
         assert final["moves"] == player.view(match)["moves"]
         assert len(final["moves"]) >= 5
         result = final["result"]
-        # "resign": the built-in bot resigned, a server race (test_server_bot_race.py)
-        assert result["reason"] in ("line", "draw") or (
-            result["reason"] == "resign" and result["winner"] == player.view(match)["you"])
+        assert result["reason"] in ("line", "draw")
         assert player.stats.hash_mismatches == fan.stats.hash_mismatches == 0
     finally:
         await player.close()

@@ -14,17 +14,12 @@ import asyncio
 import random
 from pathlib import Path
 
-import pytest
-
 from game.client import Client, ServerError
 from tests.support import start_server
 
 TIMEOUT = 20.0
 
 
-@pytest.mark.xfail(reason="server: hub._bot_turn clears bot_busy before submitting its move, "
-                          "so a concurrent change starts a second bot turn and the bot resigns",
-                   strict=False)
 async def test_a_builtin_bot_does_not_resign_when_watchers_come_and_go(tmp_path: Path) -> None:
     server = start_server(tmp_path, db=str(tmp_path / "game.sqlite3"), watchers_flush_ms=1)
     rng = random.Random(3)
