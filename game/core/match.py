@@ -227,13 +227,14 @@ def _bump(match: Match) -> Match:
 def handle(match: Match, command: Command, now: int) -> Transition:
     """Apply one command at time `now` (epoch ms). Never raises for client errors."""
     expired = _expire(match, now)
-    if expired is not match:
-        expired = _bump(expired)
+    lapsed = expired is not match
     try:
         result = _dispatch(expired, command, now)
     except ProtocolError as error:
-        return Transition(expired, changed=expired is not match, error=error)
-    return replace(result, changed=result.changed or expired is not match)
+        return Transition(_bump(expired) if lapsed else match, changed=lapsed, error=error)
+    if result.changed or not lapsed:
+        return result  # one version for the expiry and the command together
+    return replace(result, match=_bump(result.match), changed=True)
 
 
 def _dispatch(match: Match, command: Command, now: int) -> Transition:
