@@ -23,6 +23,18 @@ function sentence(text) {
 }
 
 /**
+ * The player in `seat`, or null while the seat is empty. The server fills the empty
+ * seat of a waiting room with a placeholder ({name: "", online: false, bot: false,
+ * grace: null}), which is nobody, not a player who lost connection.
+ */
+function seated(view, seat) {
+  const p = view.players?.[seat];
+  if (!p) return null;
+  const placeholder = !p.name && !p.online && !p.bot && (p.grace === null || p.grace === undefined);
+  return view.status === "waiting" && placeholder ? null : p;
+}
+
+/**
  * handlers: onMove(move), onResign(), onRematch(), onLobby(), notify(text, kind)
  * announce: (text) => void, for the polite live region
  */
@@ -113,14 +125,14 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
       delete countdown.dataset.remainingMs;
     }
     // Grace countdowns of dropped players.
-    view.players?.forEach((p, seat) => {
+    view.players?.forEach((_, seat) => {
       const text = cards[seat]?.querySelector(".presence-text");
       if (!text) return;
       setText(text, presenceText(view, seat, now));
     });
     const opp = opponentSeat(view);
     if (opp !== null) {
-      const p = view.players?.[opp];
+      const p = seated(view, opp);
       const left = p && typeof p.grace === "number" ? p.grace - now : null;
       setText(grace, left !== null && !p.online ? `${formatCountdown(left)} to come back` : "");
       if (left !== null) grace.dataset.remainingMs = String(Math.max(0, Math.round(left)));
@@ -146,7 +158,7 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
   }
 
   function presenceText(view, seat, now) {
-    const p = view.players?.[seat];
+    const p = seated(view, seat);
     if (!p) return "";
     if (p.bot) return "";
     if (p.online) return "online";
@@ -156,12 +168,12 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
 
   function renderPlayers(view, now) {
     cards.forEach((card, seat) => {
-      const p = view.players?.[seat];
+      const p = seated(view, seat);
       const you = view.you === seat;
       card.hidden = !p && view.status !== "waiting";
       const name = p ? playerName(view, seat) : "Waiting for a player…";
       const nameEl = card.querySelector(".player-name");
-      nameEl.replaceChildren(document.createTextNode(name));
+      nameEl.replaceChildren(Object.assign(document.createElement("span"), { className: "name-text", textContent: name }));
       if (you) nameEl.append(Object.assign(document.createElement("span"), { className: "you-tag", textContent: "you" }));
       if (p?.bot) nameEl.append(Object.assign(document.createElement("span"), { className: "bot-tag", textContent: "bot" }));
       card.dataset.online = p ? String(Boolean(p.online)) : "false";
@@ -181,7 +193,7 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
 
   function renderOpponent(view) {
     const opp = opponentSeat(view);
-    const p = opp === null ? null : view.players?.[opp];
+    const p = opp === null ? null : seated(view, opp);
     const online = !p || Boolean(p.online) || Boolean(p.bot);
     opponent.dataset.online = String(online);
     opponent.hidden = !p || online || view.status === "finished";
@@ -247,8 +259,9 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
     const before = prev.moves?.length ?? 0;
     const after = view.moves?.length ?? 0;
     for (let i = Math.max(before, after - 2); i < after; i++) lines.push(describeMove(view, i));
-    view.players?.forEach((p, seat) => {
-      const q = prev.players?.[seat];
+    view.players?.forEach((_, seat) => {
+      const p = seated(view, seat);
+      const q = seated(prev, seat);
       if (!p || !q || p.bot || seat === view.you) return;
       if (q.online && !p.online) lines.push(`${playerName(view, seat)} lost connection.`);
       if (!q.online && p.online) lines.push(`${playerName(view, seat)} is back.`);
