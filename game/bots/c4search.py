@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Final
 
-from game.bots.c4solver import ORDER, SearchTimeout, non_losing_moves
+from game.bots.c4solver import ORDER, SearchTimeout, Solver, non_losing_moves, prime_at_most
 from game.rules.connect4 import BOARD_MASK, BOTTOM_MASK, column_mask, winning_spots
 
 __all__ = ["PROVEN", "HeuristicSearch", "SearchResult", "evaluate"]
@@ -55,20 +55,22 @@ _EVEN_ROWS: Final = BOTTOM_MASK * 0b101010
 _ORDERED_MASKS: Final = tuple(column_mask(c) for c in ORDER)
 
 
-def evaluate(position: int, mask: int, moves: int) -> int:
+def evaluate(position: int, mask: int, moves: int, theirs: int | None = None) -> int:
     """Heuristic value of a running position for the side to move, in (-1000, 1000).
 
     Counts, for both sides, stones weighted by the number of lines through their cell,
     and the empty cells that would complete four (threats), with a bonus for threats on
     the rows that favour that side at the end of the game (odd rows for the first
-    player, even rows for the second).
+    player, even rows for the second).  ``theirs``: the opponent's winning spots, when
+    the caller has them already.
     """
     opp = position ^ mask
     value = 0
     for w, m in _WEIGHTS:
         value += w * ((position & m).bit_count() - (opp & m).bit_count())
     mine = winning_spots(position, mask)
-    theirs = winning_spots(opp, mask)
+    if theirs is None:
+        theirs = winning_spots(opp, mask)
     if moves & 1:  # the side to move is the second player
         my_good, their_good = mine & _EVEN_ROWS, theirs & _ODD_ROWS
     else:
@@ -100,10 +102,14 @@ class SearchResult:
 class HeuristicSearch:
     """Iterative-deepening alpha-beta with a transposition table of bounded size."""
 
-    def __init__(self, max_entries: int = 1 << 19) -> None:
-        # Only ints in the table: the garbage collector never has to walk it.
-        self.table: dict[int, int] = {}
-        self.max_entries = max_entries
+    def __init__(self, table_slots: int = 1 << 19) -> None:
+        """``table_slots``: size of the fixed transposition table (rounded to a prime).
+
+        Slot ``key % size`` holds ``key << 28 | value, depth, flag, best column``; a
+        newer entry replaces an older one, so the table never resizes mid-search.
+        """
+        self.size = prime_at_most(table_slots)
+        self.table: list[int] = [-1] * self.size
 
     def search(
         self,
@@ -113,21 +119,19 @@ class HeuristicSearch:
         deadline: float,
         candidates: list[int] | None = None,
         max_nodes: int | None = None,
-        exact_table: dict[int, int] | None = None,
+        exact: Solver | None = None,
     ) -> SearchResult | None:
         """Search the running position until ``deadline`` (``time.perf_counter()``).
 
         With ``max_nodes`` the search also stops after visiting about that many positions
-        (reproducible play, independent of the machine's speed).  ``exact_table`` is an
-        exact solver's transposition table (:attr:`Solver.table`): the bounds it has
-        proven cut the search and clamp the evaluation.
+        (reproducible play, independent of the machine's speed).  The bounds that the
+        ``exact`` solver has proven (its transposition table) cut the search and clamp
+        the evaluation.
 
         The side to move must not be able to win at once.  ``candidates`` restricts the
         root columns (default: the non-losing moves).  Returns ``None`` when not even the
         first iteration finished, or when every move loses at once.
         """
-        if len(self.table) > self.max_entries:
-            self.table.clear()
         possible = non_losing_moves(position, mask)
         if candidates is not None:
             allowed = 0
@@ -138,8 +142,9 @@ class HeuristicSearch:
         if not root:
             return None
         table = self.table
-        tt_get = table.get
-        exact_get = None if exact_table is None else exact_table.get
+        size = self.size
+        ex_table = None if exact is None else exact.table
+        ex_size = 1 if exact is None else exact.size
         clock = time.perf_counter
         board, bottom = BOARD_MASK, BOTTOM_MASK
         ordered_masks = _ORDERED_MASKS
@@ -168,25 +173,30 @@ class HeuristicSearch:
                 return 0
             key = pos + mask
             lo_b, hi_b = -(1 << 30), 1 << 30
-            if exact_get is not None:
+            if ex_table is not None:
                 # Bounds proven by the exact solver (Pons' encoding, see c4solver).
-                ev = exact_get(key)
-                if ev is not None:
+                ev = ex_table[key % ex_size]
+                if ev >> 7 == key:
+                    ev &= 127
                     if ev > 37:
                         lo_b = (ev - 56) * 1000
                         if lo_b >= beta:
+                            horizon = horizon or lo_b < PROVEN  # a bound, not a value
                             return lo_b
                     else:
                         hi_b = (ev - 19) * 1000
                         if hi_b <= alpha:
+                            horizon = horizon or hi_b > -PROVEN
                             return hi_b
             if depth <= 0:
                 horizon = True
-                return max(lo_b, min(hi_b, evaluate(pos, mask, moves)))
+                return max(lo_b, min(hi_b, evaluate(pos, mask, moves, opp_win)))
             alpha0 = alpha
-            entry = tt_get(key)
+            slot = key % size
+            entry = table[slot]
             first = 0
-            if entry is not None:
+            if entry >> 28 == key:
+                entry &= (1 << 28) - 1
                 # entry = value (offset) | depth (6 bits) | flag (2 bits) | best column + 1
                 e_value = (entry >> 11) - _VALUE_OFFSET
                 if (entry >> 5) & 63 >= depth or abs(e_value) >= PROVEN:
@@ -226,7 +236,7 @@ class HeuristicSearch:
                             break
             flag = _UPPER if best <= alpha0 else _LOWER if best >= beta else _EXACT
             col = (best_move.bit_length() - 1) // 7 + 1
-            table[key] = ((best + _VALUE_OFFSET) << 11) | (depth << 5) | (flag << 3) | col
+            table[slot] = key << 28 | (best + _VALUE_OFFSET) << 11 | depth << 5 | flag << 3 | col
             return best
 
         result: SearchResult | None = None
@@ -246,9 +256,9 @@ class HeuristicSearch:
                         alpha = max(alpha, score)
             except SearchTimeout:
                 break
-            exact = abs(best) >= PROVEN or not horizon
-            result = SearchResult(best_col, best, depth, exact, nodes)
-            if exact:
+            proven = abs(best) >= PROVEN or not horizon
+            result = SearchResult(best_col, best, depth, proven, nodes)
+            if proven:
                 break
         if result is not None:
             result = SearchResult(result.move, result.value, result.depth, result.exact, nodes)

@@ -17,9 +17,16 @@ possible scores (:meth:`Solver.solve`).
 from __future__ import annotations
 
 import time
+from math import isqrt
 from typing import Final
 
-from game.rules.connect4 import BOARD_MASK, BOTTOM_MASK, column_mask, winning_spots
+from game.rules.connect4 import (
+    BOARD_MASK,
+    BOTTOM_MASK,
+    bottom_mask_col,
+    column_mask,
+    winning_spots,
+)
 
 __all__ = [
     "MAX_SCORE",
@@ -29,6 +36,7 @@ __all__ = [
     "Solver",
     "can_win_next",
     "non_losing_moves",
+    "prime_at_most",
 ]
 
 WIDTH: Final = 7
@@ -45,7 +53,16 @@ _UPPER_OFFSET: Final = -MIN_SCORE + 1  # 19
 _LOWER_OFFSET: Final = MAX_SCORE - 2 * MIN_SCORE + 2  # 56
 _UPPER_MAX: Final = MAX_SCORE - MIN_SCORE + 1  # 37
 
-DEFAULT_TT_ENTRIES: Final = 1 << 20
+DEFAULT_TABLE_SLOTS: Final = 1 << 20
+"""Slots of the solver's table (rounded down to a prime): about 40 MB once full."""
+
+
+def prime_at_most(n: int) -> int:
+    """The largest prime ``<= n``: table sizes that spread the keys evenly."""
+    for c in range(n, 1, -1):
+        if c == 2 or (c % 2 and all(c % d for d in range(3, isqrt(c) + 1, 2))):
+            return c
+    raise ValueError("n must be at least 2")
 
 
 class SearchTimeout(Exception):
@@ -82,10 +99,15 @@ class Solver:
     Not safe for concurrent use from several threads at once.
     """
 
-    def __init__(self, max_entries: int = DEFAULT_TT_ENTRIES) -> None:
-        """``max_entries``: the table is cleared before a search once it holds more."""
-        self.table: dict[int, int] = {}
-        self.max_entries = max_entries
+    def __init__(self, table_slots: int = DEFAULT_TABLE_SLOTS) -> None:
+        """``table_slots``: size of the transposition table (rounded down to a prime).
+
+        The table is a fixed list, as in Pons' solver: slot ``key % size`` holds
+        ``key << 7 | encoded bound`` and a newer entry replaces an older one.  It never
+        grows, so it never pauses a timed search to resize or clear itself.
+        """
+        self.size = prime_at_most(table_slots)
+        self.table: list[int] = [-1] * self.size
         self.nodes = 0
         """Positions visited by all searches so far."""
         self._start_nodes = 0
@@ -106,7 +128,7 @@ class Solver:
         ``v >= beta`` the true score is ``>= v``; otherwise ``v`` is exact.
         """
         table = self.table
-        tt_get = table.get
+        size = self.size
         clock = time.perf_counter
         board, bottom = BOARD_MASK, BOTTOM_MASK
         ordered_masks = _ORDERED_MASKS
@@ -154,8 +176,10 @@ class Solver:
                     return alpha
             hi = (41 - moves) >> 1  # we cannot win on this move
             key = pos + mask
-            val = tt_get(key)
-            if val is not None:
+            slot = key % size
+            val = table[slot]
+            if val >> 7 == key:
+                val &= 127
                 if val > 37:  # lower bound
                     lo = val - 56
                     if alpha < lo:
@@ -195,18 +219,18 @@ class Solver:
                 for _, m in scored:
                     score = -negamax(o, mask | m, moves + 1, -beta, -alpha)
                     if score >= beta:
-                        table[key] = score + 56
+                        table[slot] = key << 7 | (score + 56)
                         return score
                     if score > alpha:
                         alpha = score
             else:
                 score = -negamax(o, mask | possible, moves + 1, -beta, -alpha)
                 if score >= beta:
-                    table[key] = score + 56
+                    table[slot] = key << 7 | (score + 56)
                     return score
                 if score > alpha:
                     alpha = score
-            table[key] = alpha + 19
+            table[slot] = key << 7 | (alpha + 19)
             return alpha
 
         try:
@@ -215,8 +239,6 @@ class Solver:
             self.nodes += nodes
 
     def _prepare(self) -> None:
-        if len(self.table) > self.max_entries:
-            self.table.clear()
         self._start_nodes = self.nodes
 
     def _left(self, max_nodes: int | None) -> int | None:
@@ -306,7 +328,55 @@ class Solver:
                 best.append(col)
         return score, best
 
+    def opponent_mistakes(
+        self,
+        position: int,
+        mask: int,
+        moves: int,
+        score: int,
+        cols: list[int],
+        *,
+        deadline: float | None = None,
+        max_nodes: int | None = None,
+    ) -> dict[int, int]:
+        """For moves that all achieve ``score`` (a draw or a loss): the opponent's chances.
 
-def col_of(bit: int) -> int:
-    """The column of a single-bit move."""
-    return _bit_to_col(bit)
+        For each column in ``cols`` counts the opponent's replies that do not give us an
+        immediate win yet change the result in our favour (a loss into a draw or a win,
+        a draw into a win): the subtle chances an imperfect opponent has to go wrong.
+
+        Raises:
+            SearchTimeout: as for :meth:`solve`.
+        """
+        self._start_nodes = self.nodes
+        target = 1 if score >= 0 else 0  # the value that would change the result for us
+        counts: dict[int, int] = {}
+        for col in cols:
+            m = (mask + bottom_mask_col(col)) & column_mask(col)
+            child, child_mask = position ^ mask, mask | m
+            if can_win_next(child, child_mask):
+                counts[col] = 0
+                continue
+            replies = (child_mask + BOTTOM_MASK) & BOARD_MASK
+            count = 0
+            while replies:
+                r = replies & -replies
+                replies ^= r
+                grand, grand_mask = child ^ child_mask, child_mask | r
+                if can_win_next(grand, grand_mask):
+                    continue  # an obvious blunder: not counted
+                if (
+                    self._negamax(
+                        grand,
+                        grand_mask,
+                        moves + 2,
+                        target - 1,
+                        target,
+                        deadline,
+                        self._left(max_nodes),
+                    )
+                    >= target
+                ):
+                    count += 1
+            counts[col] = count
+        return counts

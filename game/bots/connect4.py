@@ -6,7 +6,10 @@ For each move the ``hard`` bot
    when there is a single one;
 2. tries to solve the position exactly (:class:`~game.bots.c4solver.Solver`) within a
    share of its time budget, and returns as soon as it has: every move that achieves
-   the exact score is equally good, and the tie is broken by the static evaluation;
+   the exact score is equally good.  When that score is a draw or a loss, the rest of
+   the exact share may go to finding, among those moves, the one that leaves the
+   opponent the most replies that throw the result away; remaining ties go to the
+   static evaluation;
 3. otherwise runs the iterative-deepening heuristic search
    (:class:`~game.bots.c4search.HeuristicSearch`) until the budget is spent.
 
@@ -29,6 +32,16 @@ __all__ = ["HardConnect4", "shared_search", "shared_solver", "solve_exact"]
 
 EXACT_FROM_PLY: Final = 8
 """Below this many stones the exact solver is not even tried (it cannot finish)."""
+
+
+def exact_share(ply: int) -> float:
+    """The default part of the budget given to the exact solver with ``ply`` stones down."""
+    if ply < 12:
+        return 0.25
+    if ply < 16:
+        return 0.5
+    return 0.8
+
 
 _solver: Solver | None = None
 _search: HeuristicSearch | None = None
@@ -82,7 +95,7 @@ class HardConnect4(Bot):
         self,
         seed: int | None = None,
         time_budget: float | None = None,
-        exact_share: float = 0.5,
+        exact_share: float | None = None,
         node_budget: int | None = None,
     ) -> None:
         super().__init__(seed)
@@ -92,6 +105,7 @@ class HardConnect4(Bot):
         self.exact_share = exact_share
         self.node_budget = node_budget
         self.use_exact_bounds = True
+        self.set_traps = True
         self.last_info: dict[str, object] = {}
         """How the last move was found: ``{"how": "win" | "forced" | "exact" | "search"...}``."""
 
@@ -114,19 +128,22 @@ class HardConnect4(Bot):
             self.last_info = {"how": "book"}
             return 3
         deadline = start + self.time_budget
+        share = exact_share(ply) if self.exact_share is None else self.exact_share
         if ply >= EXACT_FROM_PLY:
             try:
                 score, best = shared_solver().best_moves(
                     pos,
                     mask,
                     ply,
-                    deadline=start + self.exact_share * self.time_budget,
-                    max_nodes=self._nodes(self.exact_share),
+                    deadline=start + share * self.time_budget,
+                    max_nodes=self._nodes(share),
                 )
             except SearchTimeout:
                 pass
             else:
                 self.last_info = {"how": "exact", "score": score, "best": best}
+                if score <= 0 and len(best) > 1 and self.set_traps:
+                    best = self._traps(pos, mask, ply, score, best, start, share)
                 return self._tie_break(pos, mask, ply, best)
         result = shared_search().search(
             pos,
@@ -134,8 +151,8 @@ class HardConnect4(Bot):
             ply,
             deadline,
             safe_cols,
-            self._nodes(1 - self.exact_share),
-            shared_solver().table if self.use_exact_bounds else None,
+            self._nodes(1 - share),
+            shared_solver() if self.use_exact_bounds else None,
         )
         if result is None:
             self.last_info = {"how": "timeout"}
@@ -154,6 +171,33 @@ class HardConnect4(Bot):
 
     def _central(self, moves: tuple[int, ...] | list[int]) -> int:
         return min(moves, key=ORDER.index)
+
+    def _traps(
+        self,
+        pos: int,
+        mask: int,
+        ply: int,
+        score: int,
+        best: list[int],
+        start: float,
+        share: float,
+    ) -> list[int]:
+        """Keep the equal-valued moves that give the opponent the most ways to go wrong."""
+        try:
+            counts = shared_solver().opponent_mistakes(
+                pos,
+                mask,
+                ply,
+                score,
+                best,
+                deadline=start + share * self.time_budget,
+                max_nodes=self._nodes(share / 2),
+            )
+        except SearchTimeout:
+            return best
+        top = max(counts.values())
+        self.last_info["mistakes"] = counts
+        return [c for c in best if counts[c] == top]
 
     def _tie_break(self, pos: int, mask: int, ply: int, best: list[int]) -> int:
         """Among equally good moves prefer the one the evaluation likes, then at random."""

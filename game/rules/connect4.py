@@ -82,14 +82,22 @@ def winning_spots(pos: int, mask: int) -> int:
 
     This is Pons' ``compute_winning_position``.
     """
-    r = (pos << 1) & (pos << 2) & (pos << 3)
-    for s in (H1, HEIGHT, HEIGHT + 2):
-        p = (pos << s) & (pos << 2 * s)
-        r |= p & (pos << 3 * s)
-        r |= p & (pos >> s)
-        p = (pos >> s) & (pos >> 2 * s)
-        r |= p & (pos << s)
-        r |= p & (pos >> 3 * s)
+    # Unrolled for speed (the engines' hot spot): a cell completes four when three
+    # stones lie in line with it, on one side or split around it.
+    p = pos
+    r = (p << 1) & (p << 2) & (p << 3)  # vertical: three stones below
+    q = (p << 7) & (p << 14)  # horizontal
+    r |= (q & (p << 21)) | (q & (p >> 7))
+    q = (p >> 7) & (p >> 14)
+    r |= (q & (p << 7)) | (q & (p >> 21))
+    q = (p << 6) & (p << 12)  # diagonal, down to the right
+    r |= (q & (p << 18)) | (q & (p >> 6))
+    q = (p >> 6) & (p >> 12)
+    r |= (q & (p << 6)) | (q & (p >> 18))
+    q = (p << 8) & (p << 16)  # diagonal, up to the right
+    r |= (q & (p << 24)) | (q & (p >> 8))
+    q = (p >> 8) & (p >> 16)
+    r |= (q & (p << 8)) | (q & (p >> 24))
     return r & (BOARD_MASK ^ mask)
 
 
