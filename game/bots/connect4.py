@@ -2,19 +2,23 @@
 
 For each move the ``hard`` bot
 
-1. plays a winning move if it has one, and the only move that does not lose at once
-   when there is a single one;
-2. tries to solve the position exactly (:class:`~game.bots.c4solver.Solver`) within a
-   share of its time budget, and returns as soon as it has: every move that achieves
-   the exact score is equally good.  When that score is a draw or a loss, the rest of
-   the exact share may go to finding, among those moves, the one that leaves the
-   opponent the most replies that throw the result away; remaining ties go to the
-   static evaluation;
+1. plays a winning move if it has one, the only move that does not lose at once when
+   there is a single one, and the centre on an empty board (the only winning first
+   move: Allen, Allis 1988);
+2. from :data:`EXACT_FROM_PLY` stones on, tries to solve the position exactly
+   (:class:`~game.bots.c4solver.Solver`) within a share of its time budget, and
+   returns as soon as it has: every move that achieves the exact score is equally
+   good.  When that score is a draw or a loss, the rest of the exact share may go to
+   finding, among those moves, the ones that leave the opponent the most replies that
+   throw the result away; remaining ties go to the static evaluation;
 3. otherwise runs the iterative-deepening heuristic search
-   (:class:`~game.bots.c4search.HeuristicSearch`) until the budget is spent.
+   (:class:`~game.bots.c4search.HeuristicSearch`) until the budget is spent; it also
+   uses every bound the exact solver proved on the way.
 
-Both engines keep their transposition tables between moves (and between games in the
-same process: the tables hold facts about positions, never about a game).
+Both engines keep their fixed-size transposition tables between moves, and between
+games and bots of the same process (the tables hold facts about positions, never about
+a game), so a worker process gets faster as it plays.  Sharing them between threads is
+safe: each entry is one int written at once.
 """
 
 from __future__ import annotations
@@ -28,7 +32,14 @@ from game.bots.c4solver import ORDER, SearchTimeout, Solver, non_losing_moves
 from game.rules import Connect4State, State
 from game.rules.connect4 import column_mask
 
-__all__ = ["HardConnect4", "shared_search", "shared_solver", "solve_exact"]
+__all__ = [
+    "EXACT_FROM_PLY",
+    "HardConnect4",
+    "exact_share",
+    "shared_search",
+    "shared_solver",
+    "solve_exact",
+]
 
 EXACT_FROM_PLY: Final = 8
 """Below this many stones the exact solver is not even tried (it cannot finish)."""
@@ -82,10 +93,22 @@ class HardConnect4(Bot):
 
     Args:
         seed: seeds the generator that breaks exact ties between equal moves.
-        time_budget: seconds per move (default :data:`DEFAULT_TIME_BUDGET`); the bot
-            returns at once when it has solved the position.
+        time_budget: seconds per move, wall clock (default :data:`DEFAULT_TIME_BUDGET`).
+            The bot returns at once when it has solved the position, and otherwise
+            within a few milliseconds of the budget.
         exact_share: the part of the budget the exact solver may use before the
-            heuristic search takes over.
+            heuristic search takes over; default :func:`exact_share` of the ply.
+        node_budget: also stop after about this many positions per move, shared like
+            the time.  With a generous ``time_budget`` play no longer depends on the
+            machine's speed (reproducible experiments).
+
+    Attributes:
+        use_exact_bounds: let the timed search use the exact solver's bounds (default on).
+        set_traps: in drawn or lost positions prefer moves that give the opponent more
+            ways to go wrong (default on).
+        last_info: how the last move was found, e.g. ``{"how": "exact", "score": 3,
+            "best": [2, 3]}`` or ``{"how": "search", "depth": 9, ...}``; ``how`` is one
+            of ``win``, ``forced``, ``lost``, ``book``, ``exact``, ``search``, ``timeout``.
     """
 
     game = "connect4"
@@ -107,7 +130,6 @@ class HardConnect4(Bot):
         self.use_exact_bounds = True
         self.set_traps = True
         self.last_info: dict[str, object] = {}
-        """How the last move was found: ``{"how": "win" | "forced" | "exact" | "search"...}``."""
 
     def choose(self, state: State) -> int:
         start = time.perf_counter()
