@@ -255,6 +255,9 @@ class HeuristicSearch:
                         best, best_col = score, col
                         alpha = max(alpha, score)
             except SearchTimeout:
+                if result is not None and best_col != order[0]:
+                    # A move searched to this depth beat the previous best: take it.
+                    result = SearchResult(best_col, best, depth, False, nodes)
                 break
             proven = abs(best) >= PROVEN or not horizon
             result = SearchResult(best_col, best, depth, proven, nodes)
