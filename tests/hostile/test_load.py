@@ -122,7 +122,7 @@ async def test_a_spectator_that_never_reads_is_dropped_with_1013(tight: ServerPr
         games = 0
         while not await _connections_are(tight, baseline):
             games += 1
-            assert games < 50, "the never-reading spectators were never dropped"
+            assert games < 300, "the never-reading spectators were never dropped"
             async with player_pair(tight, "connect4") as (match, seats):
                 with contextlib.suppress(OSError, ConnectionClosed):
                     await raw.send_json({"type": "watch", "match": match})
@@ -149,7 +149,8 @@ async def test_a_spectator_that_never_reads_is_dropped_with_1013(tight: ServerPr
         with contextlib.suppress(ConnectionClosed):
             async for _ in lib:
                 pass
-        assert lib.close_code in (1013, 1006)
+        # 1013 if our close frame got through, 1006 if the socket was aborted
+        assert lib.close_code in (1013, 1006), lib.close_code
         await bystander.wait_moves(2)
     log = tight.logs()
     assert log.count('"send_queue_full"') >= 2
