@@ -12,6 +12,7 @@ so ``|value| >= 1000``); a heuristic estimate is strictly between -1000 and 1000
 from __future__ import annotations
 
 import time
+from array import array
 from dataclasses import dataclass
 from typing import Final
 
@@ -105,11 +106,14 @@ class HeuristicSearch:
     def __init__(self, table_slots: int = 1 << 19) -> None:
         """``table_slots``: size of the fixed transposition table (rounded to a prime).
 
-        Slot ``key % size`` holds ``key << 28 | value, depth, flag, best column``; a
-        newer entry replaces an older one, so the table never resizes mid-search.
+        Slot ``key % size`` holds ``key // size << 28 | value, depth, flag, best
+        column`` in a typed array (8 bytes a slot, invisible to the garbage collector);
+        a newer entry replaces an older one, so the table never resizes mid-search.
         """
         self.size = prime_at_most(table_slots)
-        self.table: list[int] = [-1] * self.size
+        if (1 << 49) // self.size >= 1 << 35:
+            raise ValueError("table_slots too small")
+        self.table = array("q", [-1]) * self.size
 
     def search(
         self,
@@ -192,10 +196,10 @@ class HeuristicSearch:
                 horizon = True
                 return max(lo_b, min(hi_b, evaluate(pos, mask, moves, opp_win)))
             alpha0 = alpha
-            slot = key % size
+            check, slot = divmod(key, size)
             entry = table[slot]
             first = 0
-            if entry >> 28 == key:
+            if entry >> 28 == check:
                 entry &= (1 << 28) - 1
                 # entry = value (offset) | depth (6 bits) | flag (2 bits) | best column + 1
                 e_value = (entry >> 11) - _VALUE_OFFSET
@@ -236,7 +240,7 @@ class HeuristicSearch:
                             break
             flag = _UPPER if best <= alpha0 else _LOWER if best >= beta else _EXACT
             col = (best_move.bit_length() - 1) // 7 + 1
-            table[slot] = key << 28 | (best + _VALUE_OFFSET) << 11 | depth << 5 | flag << 3 | col
+            table[slot] = check << 28 | (best + _VALUE_OFFSET) << 11 | depth << 5 | flag << 3 | col
             return best
 
         result: SearchResult | None = None
