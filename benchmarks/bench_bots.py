@@ -92,7 +92,7 @@ def main() -> None:
     parser.add_argument(
         "--budget", type=float, default=None, help=f"hard bot s/move ({DEFAULT_TIME_BUDGET})"
     )
-    parser.add_argument("--moves", type=int, default=12, help="hard bot moves (default 12)")
+    parser.add_argument("--moves", type=int, default=24, help="hard bot moves (default 24)")
     args = parser.parse_args()
 
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
