@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import msgpack
 import websockets
 from websockets.asyncio.client import ClientConnection
@@ -144,7 +144,7 @@ class Client:
 
     def _track(self, message: dict[str, Any]) -> None:
         SERVER_SCHEMA.validate(message)  # every message in every test obeys /api/protocol
-        kind, match = message.get("type"), message.get("match")
+        kind, match = message.get("type"), str(message.get("match"))
         if kind == "snapshot":
             self.views[match] = message["view"]
             self.versions[match] = message["version"]
@@ -244,5 +244,10 @@ async def play_out(
         ack = await mover.request({"type": "move", "match": match, "move": move,
                                    "version": version})
         assert ack["type"] == "ack", (ack, mover.views[match], players[0].views[match])
+        seen = start + index + 1
+
+        def arrived(view: dict[str, Any], seen: int = seen) -> bool:
+            return len(view["moves"]) >= seen
+
         for client in players.values():
-            await client.until_view(match, lambda v, n=start + index + 1: len(v["moves"]) >= n)
+            await client.until_view(match, arrived)

@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app = FastAPI(title="game", lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
     app.state.hub = hub
     app.state.settings = settings
+    app.state.gate = gate
     app.include_router(router)
 
     @app.websocket("/ws")

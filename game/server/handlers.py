@@ -201,7 +201,7 @@ class Handlers:
 
     async def play_bot(self, conn: Connection, msg: m.PlayBot) -> None:
         _check_game(msg.game)
-        if msg.level not in LEVELS:
+        if msg.level not in LEVELS and msg.level not in self.hub.settings.bot_plugins:
             known = ", ".join(LEVELS)
             raise ProtocolError(ErrorCode.BAD_MESSAGE, f"unknown bot level; known: {known}")
         bot = Seat(f"bot-{msg.level}-{new_id()}", f"{msg.level.capitalize()} bot", bot=msg.level)

@@ -27,8 +27,9 @@ def _hub(request: Request) -> Hub:
 @router.get("/healthz")
 async def healthz(request: Request) -> dict[str, Any]:
     hub = _hub(request)
-    return {"ok": not hub.stopping, "matches": len(hub.player_matches),
-            "connections": len(hub.connections)}
+    live = sum(1 for entry in hub.matches.values() if entry.match.phase is not Phase.FINISHED)
+    return {"ok": not hub.stopping, "matches": live, "players": len(hub.connections),
+            "connections": len(hub.connections), "sockets": request.app.state.gate.total}
 
 
 @router.get("/api/games")
