@@ -26,16 +26,28 @@ from game.protocol.errors import CloseCode
 
 log = structlog.get_logger("game.connection")
 
+try:
+    from websockets.protocol import State as _State
+
+    _OPEN: Any = _State.OPEN
+except ImportError:  # pragma: no cover - another websockets layout: queue everything
+    _OPEN = None
+
 
 class Outgoing:
-    """A server message, encoded at most once per codec and shared by every receiver."""
+    """A server message, encoded at most once per codec and shared by every receiver.
 
-    __slots__ = ("_json", "_msgpack", "message")
+    `wire(codec)` is the whole WebSocket frame: server frames are never masked, so one
+    frame's bytes serve every connection that chose the same codec.
+    """
+
+    __slots__ = ("_json", "_msgpack", "_wire", "message")
 
     def __init__(self, message: dict[str, Any]) -> None:
         self.message = message
         self._json: str | None = None
         self._msgpack: bytes | None = None
+        self._wire: dict[Codec, bytes] = {}
 
     def frame(self, codec: Codec) -> str | bytes:
         if codec is Codec.JSON:
@@ -45,6 +57,29 @@ class Outgoing:
         if self._msgpack is None:
             self._msgpack = encode_msgpack(self.message)
         return self._msgpack
+
+    def wire(self, codec: Codec) -> bytes:
+        cached = self._wire.get(codec)
+        if cached is None:
+            payload = self.frame(codec)
+            if isinstance(payload, str):
+                cached = _frame(0x81, payload.encode("utf-8"))
+            else:
+                cached = _frame(0x82, payload)
+            self._wire[codec] = cached
+        return cached
+
+
+def _frame(first: int, payload: bytes) -> bytes:
+    """An unmasked, unfragmented WebSocket frame (RFC 6455, section 5.2)."""
+    size = len(payload)
+    if size < 126:
+        header = bytes((first, size))
+    elif size < 1 << 16:
+        header = bytes((first, 126)) + size.to_bytes(2, "big")
+    else:
+        header = bytes((first, 127)) + size.to_bytes(8, "big")
+    return header + payload
 
 
 class _Transport(Protocol):
@@ -113,6 +148,9 @@ class Connection:
         self._done = asyncio.Event()
         self._close_reason = ""
         self._protocol = find_server_protocol(getattr(websocket, "_send", None))
+        self._direct = _OPEN is not None and hasattr(getattr(self._protocol, "conn", None),
+                                                     "state")
+        self._writing = False
         if send_buffer is not None:
             self._bound_send_buffer(send_buffer)
 
@@ -134,8 +172,34 @@ class Connection:
             self._queue.clear()
             self.close(CloseCode.TRY_AGAIN_LATER, "too slow to read")
             return
-        self._queue.append(message if isinstance(message, Outgoing) else Outgoing(message))
+        outgoing = message if isinstance(message, Outgoing) else Outgoing(message)
+        if not self._queue and not self._writing and self._write_now(outgoing):
+            return
+        self._queue.append(outgoing)
         self._wakeup.set()
+
+    def _write_now(self, outgoing: Outgoing) -> bool:
+        """Hand the frame straight to the transport when nothing is queued before it and
+        the socket takes data: no task switch, no per-receiver framing. Anything else
+        (a peer that stopped reading, a closing socket, an unknown server) goes through
+        the queue and its writer, which keep the 1013 policy."""
+        protocol = self._protocol
+        if protocol is None or not self._direct:
+            return False
+        transport = protocol.transport
+        writable = getattr(protocol, "writable", None)
+        if (
+            getattr(protocol, "close_sent", True)
+            or getattr(protocol, "disconnected", True)
+            or transport is None
+            or transport.is_closing()
+            or writable is None
+            or not writable.is_set()
+            or protocol.conn.state is not _OPEN
+        ):
+            return False
+        transport.write(outgoing.wire(self.codec))
+        return True
 
     def close(self, code: int, reason: str = "") -> None:
         """Close after what is queued has been sent (unless the queue overflowed)."""
@@ -160,10 +224,12 @@ class Connection:
             while True:
                 while self._queue:
                     frame = self._queue.popleft().frame(self.codec)
+                    self._writing = True
                     if isinstance(frame, str):
                         await ws.send_text(frame)
                     else:
                         await ws.send_bytes(frame)
+                    self._writing = False
                 if self.close_code is not None:
                     break
                 self._wakeup.clear()
