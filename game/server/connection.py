@@ -151,6 +151,7 @@ class Connection:
         self._direct = _OPEN is not None and hasattr(getattr(self._protocol, "conn", None),
                                                      "state")
         self._writing = False
+        self._force_timer: asyncio.TimerHandle | None = None
         if send_buffer is not None:
             self._bound_send_buffer(send_buffer)
 
@@ -207,7 +208,9 @@ class Connection:
             self.close_code = code
             self._close_reason = reason
             self._wakeup.set()
-            asyncio.get_running_loop().call_later(2 * self.close_timeout, self._force_close)
+            self._force_timer = asyncio.get_running_loop().call_later(
+                2 * self.close_timeout, self._force_close
+            )
             if self.on_close is not None:
                 self.on_close()
 
@@ -240,6 +243,11 @@ class Connection:
         finally:
             self._queue.clear()
             self._done.set()
+            if self._force_timer is not None:
+                # a pending timer would keep this connection (and its socket's buffers)
+                # alive for seconds after it closed: under churn that adds up
+                self._force_timer.cancel()
+                self._force_timer = None
 
     async def _send_close(self) -> None:
         assert self.close_code is not None
