@@ -34,6 +34,20 @@ class RandomBot(Bot):
     def choose(self, state: State) -> int:
         return self.rng.choice(self._check(state))
 
+    def _win_or_block(self, state: State, block_probability: float) -> int | None:
+        """A win in one if there is one; else, with `block_probability`, a block of the
+        opponent's win in one; else None. (Draws from the RNG exactly as the levels
+        always did, so seeded games stay the same.)"""
+        wins = state.winning_moves()
+        if wins:
+            return self.rng.choice(wins)
+        me = state.to_move
+        assert me is not None
+        threats = state.winning_moves(1 - me)
+        if threats and (block_probability >= 1 or self.rng.random() < block_probability):
+            return self.rng.choice(threats)
+        return None
+
 
 class EasyBot(RandomBot):
     """Wins in one when it can, blocks half of the time, otherwise plays at random."""
@@ -43,15 +57,8 @@ class EasyBot(RandomBot):
 
     def choose(self, state: State) -> int:
         legal = self._check(state)
-        wins = state.winning_moves()
-        if wins:
-            return self.rng.choice(wins)
-        me = state.to_move
-        assert me is not None
-        threats = state.winning_moves(1 - me)
-        if threats and self.rng.random() < self.block_probability:
-            return self.rng.choice(threats)
-        return self.rng.choice(legal)
+        forced = self._win_or_block(state, self.block_probability)
+        return forced if forced is not None else self.rng.choice(legal)
 
 
 class MediumBot(RandomBot):
@@ -61,14 +68,9 @@ class MediumBot(RandomBot):
 
     def choose(self, state: State) -> int:
         legal = self._check(state)
-        wins = state.winning_moves()
-        if wins:
-            return self.rng.choice(wins)
-        me = state.to_move
-        assert me is not None
-        threats = state.winning_moves(1 - me)
-        if threats:
-            return self.rng.choice(threats)
+        forced = self._win_or_block(state, 1.0)
+        if forced is not None:
+            return forced
         safe = [m for m in legal if not state.apply(m).winning_moves()]
         pool = safe or list(legal)
         weights = [centrality(self.game, m) for m in pool]
