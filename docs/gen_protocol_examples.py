@@ -456,6 +456,8 @@ SETTINGS = {
     "watchers_flush_ms": "milliseconds over which watcher-count changes are batched",
     "history_versions": "patches kept per match for `sync` with `since`",
     "max_connections_per_address": "connections from one address (more: HTTP 403)",
+    "max_live_matches_per_player": "live matches, rooms included, one player may hold "
+    "(more: `rate_limited`)",
 }
 
 

@@ -151,6 +151,18 @@ class Handlers:
 
     # ---- lobby -----------------------------------------------------------------------
 
+    def _check_room_for_another(self, conn: Connection) -> None:
+        """A player holds at most `max_live_matches_per_player` live matches (rooms
+        waiting included), so a hostile client cannot fill memory with open rooms or
+        abandoned bot matches."""
+        assert conn.player is not None
+        limit = self.hub.settings.max_live_matches_per_player
+        if len(self.hub.live_matches_of(conn.player)) >= limit:
+            raise ProtocolError(
+                ErrorCode.RATE_LIMITED,
+                f"you already have {limit} live matches; finish or resign one first",
+            )
+
     def _seat(self, conn: Connection) -> Seat:
         assert conn.player is not None and conn.name is not None
         return Seat(conn.player, conn.name)
@@ -158,6 +170,7 @@ class Handlers:
     async def queue(self, conn: Connection, msg: m.Queue) -> None:
         assert conn.player is not None
         _check_game(msg.game)
+        self._check_room_for_another(conn)
         pairing = self.lobby.enqueue(conn.player, msg.game)
         conn.send({"type": "queued", "game": msg.game, "ref": msg.id})
         if pairing is None:
@@ -170,6 +183,7 @@ class Handlers:
 
     async def create_room(self, conn: Connection, msg: m.CreateRoom) -> None:
         _check_game(msg.game)
+        self._check_room_for_another(conn)
         clocks = self.hub.clocks
         if msg.turn_seconds is not None:
             clocks = replace(clocks, turn_ms=msg.turn_seconds * 1000)
@@ -201,6 +215,7 @@ class Handlers:
 
     async def play_bot(self, conn: Connection, msg: m.PlayBot) -> None:
         _check_game(msg.game)
+        self._check_room_for_another(conn)
         if msg.level not in LEVELS and msg.level not in self.hub.settings.bot_plugins:
             known = ", ".join(LEVELS)
             raise ProtocolError(ErrorCode.BAD_MESSAGE, f"unknown bot level; known: {known}")

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     rate_hard_strikes: int = Field(
         100, ge=0, description="messages refused with rate_limited in a row before 1008")
 
+    max_live_matches_per_player: int = Field(
+        10, ge=1, description="live matches (rooms included) one player may hold"
+    )
     turn_seconds: float = 60.0
     first_move_seconds: float = 30.0
     grace_seconds: float = 30.0

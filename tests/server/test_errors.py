@@ -119,3 +119,24 @@ async def test_flood_gets_rate_limited_then_closed(tmp_path: Path) -> None:
             assert client.close_code == 1008
     finally:
         proc.stop()
+
+
+async def test_live_matches_per_player_are_capped(tmp_path: Path) -> None:
+    proc = start_server(tmp_path, max_live_matches_per_player=2)
+    try:
+        async with connect(proc) as client:
+            await client.hello()
+            rooms = [await client.request({"type": "create_room", "game": "tictactoe"})
+                     for _ in range(2)]
+            assert [r["type"] for r in rooms] == ["room", "room"]
+            refused = await client.request({"type": "play_bot", "game": "connect4",
+                                             "level": "random"})
+            assert refused["code"] == "rate_limited"
+            refused = await client.request({"type": "create_room", "game": "tictactoe"})
+            assert refused["code"] == "rate_limited"
+            closed = await client.request({"type": "resign", "match": rooms[0]["match"]})
+            assert closed["type"] == "ack"
+            again = await client.request({"type": "create_room", "game": "connect4"})
+            assert again["type"] == "room"
+    finally:
+        proc.stop()
