@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import jsonschema  # type: ignore[import-untyped]
+import jsonschema
 import msgpack
 import websockets
 from websockets.asyncio.client import ClientConnection
@@ -79,10 +79,18 @@ class ServerProcess:
         if self.process.poll() is None:
             self.process.send_signal(sig)
         try:
-            return self.process.wait(timeout=30)
+            code = self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            return self.process.wait()
+            code = self.process.wait()
+        self.check_sent_messages()
+        return code
+
+    def check_sent_messages(self) -> None:
+        """Every test server validates what it sends against /api/protocol; fail the
+        test that used it if anything did not fit."""
+        bad = [line for line in self.logs().splitlines() if "invalid_outgoing_message" in line]
+        assert not bad, f"server sent messages outside the schema: {bad[:3]}"
 
     def logs(self) -> str:
         return self.log_path.read_text()
@@ -90,7 +98,8 @@ class ServerProcess:
 
 def start_server(tmp: Path, **settings: Any) -> ServerProcess:
     env = dict(os.environ)
-    env.update({"GAME_DB": ":memory:", "GAME_LOG_LEVEL": "info", "GAME_BOT_TIME_BUDGET": "0.2"})
+    env.update({"GAME_DB": ":memory:", "GAME_LOG_LEVEL": "info", "GAME_BOT_TIME_BUDGET": "0.2",
+                "GAME_VALIDATE_OUTGOING": "true"})
     for key, value in settings.items():
         env[f"GAME_{key.upper()}"] = value if isinstance(value, str) else json.dumps(value)
     server = ServerProcess(free_port(), env, tmp / f"server-{time.monotonic_ns()}.log")

@@ -14,6 +14,7 @@ from game.core.lobby import Lobby, RoomEntry
 from game.core.match import Phase
 from game.server.bots import BotRunner
 from game.server.clock import Clock, ManualClock, SystemClock
+from game.server.connection import enable_outgoing_validation
 from game.server.handlers import Handlers
 from game.server.http import router
 from game.server.hub import Hub
@@ -37,6 +38,8 @@ def make_store(settings: Settings) -> Store:
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or Settings()
+    if settings.validate_outgoing:
+        enable_outgoing_validation()
     clock = clock or (ManualClock() if settings.test_clock else SystemClock())
     store = make_store(settings)
     bots = BotRunner(settings.bot_workers, settings.bot_time_budget, settings.bot_plugins)

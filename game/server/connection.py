@@ -44,6 +44,8 @@ class Outgoing:
     __slots__ = ("_json", "_msgpack", "_wire", "message")
 
     def __init__(self, message: dict[str, Any]) -> None:
+        if _validator is not None:
+            _check_outgoing(message)
         self.message = message
         self._json: str | None = None
         self._msgpack: bytes | None = None
@@ -68,6 +70,29 @@ class Outgoing:
                 cached = _frame(0x82, payload)
             self._wire[codec] = cached
         return cached
+
+
+_validator: Any = None
+
+
+def enable_outgoing_validation() -> None:
+    """Check every message against the published JSON Schema before it is sent, and
+    log `invalid_outgoing_message` for any that does not fit (tests turn this on with
+    GAME_VALIDATE_OUTGOING, so the whole suite proves the schema; it costs time, so
+    production leaves it off, and jsonschema is only needed then)."""
+    global _validator
+    import jsonschema
+
+    from game.protocol.schema import protocol_schema
+
+    _validator = jsonschema.Draft202012Validator(protocol_schema()["server"])
+
+
+def _check_outgoing(message: dict[str, Any]) -> None:
+    error = next(iter(_validator.iter_errors(message)), None)
+    if error is not None:
+        log.error("invalid_outgoing_message", type=message.get("type"),
+                  error=str(error.message)[:300])
 
 
 def _frame(first: int, payload: bytes) -> bytes:

@@ -76,4 +76,7 @@ class Settings(BaseSettings):
 
     log_level: str = "info"
     log_json: bool = True
+    validate_outgoing: bool = Field(
+        False, description="check every sent message against /api/protocol (tests only)"
+    )
     test_clock: bool = Field(False, description="enable /_test/clock (tests only)")
