@@ -115,10 +115,12 @@ class Match:
             return None
         if self.phase is Phase.WAITING:
             return self.created_at + self.clocks.room_ttl_ms
-        times = [s.grace for s in self.seats if s is not None and s.grace is not None]
-        if self.deadline is not None:
-            times.append(self.deadline)
-        return min(times) if times else None
+        first = self.deadline
+        for seat in self.seats:
+            if seat is not None and seat.grace is not None and (first is None
+                                                                or seat.grace < first):
+                first = seat.grace
+        return first
 
 
 # ---- commands ------------------------------------------------------------------------
@@ -290,21 +292,18 @@ def _play(match: Match, cmd: PlayMove, now: int) -> Transition:
     if cmd.ref is not None:
         entry = (seat, cmd.ref, cmd.move, cmd.version, version)
         recent = (*recent[-(RECENT_REFS - 1):], entry)
-    moved = replace(
-        match,
-        position=position,
-        moves=(*match.moves, cmd.move),
-        version=version,
-        turn_version=version,
-        recent=recent,
-    )
+    moves = (*match.moves, cmd.move)
     outcome = position.outcome
+    deadline = match.deadline
+    if outcome is None:
+        clocks = match.clocks
+        deadline = now + (clocks.first_move_ms if len(moves) < 2 else clocks.turn_ms)
+    # one new record per move: this is the server's hottest path
+    moved = replace(match, position=position, moves=moves, version=version,
+                    turn_version=version, recent=recent, deadline=deadline)
     if outcome is not None:
         reason = Reason.DRAW if outcome.winner is None else Reason.LINE
         moved = _finish(moved, Result(outcome.winner, reason, tuple(outcome.line)))
-    else:
-        limit = moved.clocks.first_move_ms if len(moved.moves) < 2 else moved.clocks.turn_ms
-        moved = replace(moved, deadline=now + limit)
     return Transition(moved, changed=True, ack_version=version)
 
 

@@ -11,13 +11,12 @@ hash is the CRC-32 of the concatenated canonical JSON, computed incrementally.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from game.core.match import Match, Phase
-from game.protocol.patch import diff
+from game.protocol.patch import diff, diff_into
 
 Viewer = int | None
 VIEWERS: tuple[Viewer, ...] = (0, 1, None)
@@ -70,8 +69,7 @@ def view_for(match: Match, viewer: Viewer) -> View:
     return view
 
 
-@dataclass(frozen=True, slots=True)
-class ViewUpdate:
+class ViewUpdate(NamedTuple):
     """One viewer's step from `version - 1` to `version`."""
 
     viewer: Viewer
@@ -79,6 +77,9 @@ class ViewUpdate:
     view: View
     ops: list[dict[str, Any]]
     hash: int
+
+
+_YOU: dict[Viewer, bytes] = {0: b"0}", 1: b"1}", None: b"null}"}
 
 
 class _Canonical:
@@ -95,9 +96,21 @@ class _Canonical:
         self._middle = whole[split:-1] + b',"you":'
 
     def crc(self, legal: list[int], viewer: Viewer) -> int:
-        value = zlib.crc32(orjson.dumps(legal), self._head_crc)
+        value = zlib.crc32(orjson.dumps(legal) if legal else b"[]", self._head_crc)
         value = zlib.crc32(self._middle, value)
-        return zlib.crc32(b"null}" if viewer is None else f"{viewer}}}".encode("ascii"), value)
+        return zlib.crc32(_YOU[viewer], value)
+
+
+def _diff_shared(before: View, shared: View) -> list[dict[str, Any]]:
+    """Ops for the shared part: every view has the same keys, so only changed values
+    are diffed (a move changes board, moves, turn and deadline; the rest is equal)."""
+    ops: list[dict[str, Any]] = []
+    for key, value in shared.items():
+        old = before[key]
+        if old is value or (type(old) is type(value) and old == value):
+            continue
+        diff_into(ops, old, value, "/" + key)
+    return ops
 
 
 def updates(previous: dict[Viewer, View], match: Match) -> dict[Viewer, ViewUpdate]:
@@ -105,16 +118,17 @@ def updates(previous: dict[Viewer, View], match: Match) -> dict[Viewer, ViewUpda
     shared = shared_view(match)
     canonical = _Canonical(shared)
     before = previous.get(None)
-    shared_ops: list[dict[str, Any]] | None = None
-    if before is not None:
-        shared_ops = diff({k: v for k, v in before.items() if k not in ("legal", "you")}, shared)
+    shared_ops = None if before is None else _diff_shared(before, shared)
     result: dict[Viewer, ViewUpdate] = {}
+    turn = match.turn
     for viewer in VIEWERS:
-        legal = _legal(match, viewer)
+        legal = _legal(match, viewer) if viewer is not None and viewer == turn else []
         view = {**shared, "legal": legal, "you": viewer}
         old = previous.get(viewer)
         if shared_ops is None or old is None:
             ops: list[dict[str, Any]] = [{"op": "replace", "path": "", "value": view}]
+        elif old["legal"] == legal:
+            ops = shared_ops
         else:
             ops = shared_ops + diff(old["legal"], legal, "/legal")
         result[viewer] = ViewUpdate(viewer, match.version, view, ops, canonical.crc(legal, viewer))

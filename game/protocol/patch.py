@@ -42,11 +42,12 @@ def _unescape(token: str) -> str:
 def diff(old: Any, new: Any, path: str = "") -> list[Op]:
     """The ops that turn `old` into `new` (both JSON data)."""
     ops: list[Op] = []
-    _diff_into(ops, old, new, path)
+    diff_into(ops, old, new, path)
     return ops
 
 
-def _diff_into(ops: list[Op], old: Any, new: Any, path: str) -> None:
+def diff_into(ops: list[Op], old: Any, new: Any, path: str) -> None:
+    """Append to `ops` the ops that turn `old` (at `path`) into `new`."""
     if type(old) is type(new) and old == new:
         return
     if isinstance(old, dict) and isinstance(new, dict):
@@ -56,7 +57,7 @@ def _diff_into(ops: list[Op], old: Any, new: Any, path: str) -> None:
         for key, value in new.items():
             sub = f"{path}/{_escape(key)}"
             if key in old:
-                _diff_into(ops, old[key], value, sub)
+                diff_into(ops, old[key], value, sub)
             else:
                 ops.append({"op": "add", "path": sub, "value": value})
     elif isinstance(old, list) and isinstance(new, list):
@@ -66,19 +67,22 @@ def _diff_into(ops: list[Op], old: Any, new: Any, path: str) -> None:
 
 
 def _diff_lists(ops: list[Op], old: list[Any], new: list[Any], path: str) -> None:
-    common = min(len(old), len(new))
-    if len(old) != len(new) and old[:common] != new[:common]:
+    size, common = len(new), len(old)
+    if not old or not new:
+        # one op instead of one per element (e.g. `legal` emptied when a turn passes)
         ops.append({"op": "replace", "path": path, "value": new})
-        return
-    for index in range(common):
-        before, after = old[index], new[index]
-        if before is after:  # the common case: None and small ints are singletons
-            continue
-        _diff_into(ops, before, after, f"{path}/{index}")
-    for value in new[common:]:
-        ops.append({"op": "add", "path": f"{path}/-", "value": value})
-    for index in range(len(old) - 1, common - 1, -1):
-        ops.append({"op": "remove", "path": f"{path}/{index}"})
+    elif size == common:
+        # one pass in a comprehension; recurse only where elements differ (a board: one cell)
+        for index in [i for i, (a, b) in enumerate(zip(old, new, strict=True))
+                      if a is not b and (type(a) is not type(b) or a != b)]:
+            diff_into(ops, old[index], new[index], f"{path}/{index}")
+    elif size > common and new[:common] == old:  # appended to (the move list)
+        ops.extend({"op": "add", "path": f"{path}/-", "value": value} for value in new[common:])
+    elif size < common and old[:size] == new:  # cut short
+        ops.extend({"op": "remove", "path": f"{path}/{index}"}
+                   for index in range(common - 1, size - 1, -1))
+    else:
+        ops.append({"op": "replace", "path": path, "value": new})
 
 
 def _split(path: str) -> list[str]:

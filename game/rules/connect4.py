@@ -122,18 +122,23 @@ def _line_through(stones: int, index: int) -> tuple[int, ...]:
     return tuple(sorted(cells))
 
 
+_TOPS: Final = tuple((c, top_mask_col(c)) for c in range(WIDTH))
+
+
 class Connect4State(State):
     """A connect-four position (immutable, hashable).
 
     :attr:`position` and :attr:`mask` expose Pons' bitboards for fast engines.
     """
 
-    __slots__ = ("_mask", "_outcome", "_ply", "_pos")
+    __slots__ = ("_cells", "_mask", "_outcome", "_ply", "_pos")
 
     _pos: int
     _mask: int
     _ply: int
     _outcome: Outcome | None
+    _cells: tuple[int | None, ...] | None
+    """The public board, kept up to date by `apply` (None: rebuilt when asked)."""
 
     def __init__(self) -> None:
         """The empty board; prefer ``get_rules("connect4").initial()``."""
@@ -142,6 +147,7 @@ class Connect4State(State):
         _set(self, "_mask", 0)
         _set(self, "_ply", 0)
         _set(self, "_outcome", None)
+        _set(self, "_cells", (None,) * CELLS)
 
     @classmethod
     def from_bitboards(cls, position: int, mask: int) -> Connect4State:
@@ -169,6 +175,7 @@ class Connect4State(State):
         _set(self, "_mask", mask)
         _set(self, "_ply", ply)
         _set(self, "_outcome", outcome)
+        _set(self, "_cells", None)
         return self
 
     @property
@@ -193,11 +200,15 @@ class Connect4State(State):
         """Bitboard of all stones."""
         return self._mask
 
+    @property
+    def to_move(self) -> int | None:
+        return None if self._outcome is not None else self._ply & 1
+
     def legal_moves(self) -> tuple[int, ...]:
         if self._outcome is not None:
             return ()
         mask = self._mask
-        return tuple(c for c in range(WIDTH) if not mask & top_mask_col(c))
+        return tuple([c for c, top in _TOPS if not mask & top])
 
     def apply(self, move: int) -> Connect4State:
         col = check_move_type(move)
@@ -211,9 +222,9 @@ class Connect4State(State):
         new_mask = mask | (mask + bottom_mask_col(col))
         mine = self._pos | (new_mask ^ mask)
         ply = self._ply + 1
+        index = (new_mask ^ mask).bit_length() - 1
         outcome: Outcome | None = None
         if has_alignment(mine):
-            index = (new_mask ^ mask).bit_length() - 1
             outcome = Outcome(self._ply & 1, _line_through(mine, index))
         elif ply == CELLS:
             outcome = Outcome(None, ())
@@ -223,6 +234,11 @@ class Connect4State(State):
         _set(new, "_mask", new_mask)
         _set(new, "_ply", ply)
         _set(new, "_outcome", outcome)
+        cells = self._cells
+        if cells is not None:
+            cell = bit_to_cell(index)
+            cells = (*cells[:cell], self._ply & 1, *cells[cell + 1:])
+        _set(new, "_cells", cells)
         return new
 
     def winning_moves(self, seat: int | None = None) -> tuple[int, ...]:
@@ -234,6 +250,12 @@ class Connect4State(State):
         return tuple(c for c in range(WIDTH) if spots & column_mask(c))
 
     def board(self) -> list[int | None]:
+        if self._cells is None:
+            object.__setattr__(self, "_cells", tuple(self._build_board()))
+        assert self._cells is not None
+        return list(self._cells)
+
+    def _build_board(self) -> list[int | None]:
         cells: list[int | None] = [None] * CELLS
         mine_seat = self._ply & 1
         pos, mask = self._pos, self._mask
