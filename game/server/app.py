@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import structlog
 from fastapi import FastAPI, WebSocket
@@ -18,8 +19,9 @@ from game.server.connection import enable_outgoing_validation
 from game.server.handlers import Handlers
 from game.server.http import router
 from game.server.hub import Hub
+from game.server.session import ENDPOINT_KEY, Endpoint, Gate
 from game.server.settings import Settings
-from game.server.ws import Gate, serve_socket
+from game.server.ws import serve_socket
 from game.store.base import Store
 from game.store.memory import MemoryStore
 
@@ -47,9 +49,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     lobby = hub.lobby
     handlers = Handlers(hub, lobby)
     gate = Gate(settings)
+    endpoint = Endpoint(settings, gate, handlers)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         await store.open()
         last = await store.last_alive()
         now = clock.now_ms()
@@ -67,7 +70,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         await bots.start()
         log.info("server_started", db=settings.db, matches=len(live))
         try:
-            yield
+            # the lifespan state is how uvicorn hands the endpoint to the native
+            # WebSocket protocol (game.server.native), which runs below ASGI
+            yield {ENDPOINT_KEY: endpoint}
         finally:
             await hub.shutdown()
             await store.heartbeat(clock.now_ms())
@@ -83,7 +88,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     @app.websocket("/ws")
     async def websocket_endpoint(websocket: WebSocket) -> None:
-        await serve_socket(websocket, settings, gate, handlers)
+        await serve_socket(websocket, endpoint)
 
     if WEB_ROOT.is_dir():
         app.mount("/", StaticFiles(directory=WEB_ROOT, html=True), name="web")

@@ -5,13 +5,17 @@ from __future__ import annotations
 import gc
 from types import FrameType
 
+import structlog
 import uvicorn
 from fastapi import FastAPI
 
 from game.server.app import create_app
 from game.server.hub import Hub
 from game.server.logs import configure_logging
+from game.server.native import WebSocketProtocol
 from game.server.settings import Settings
+
+log = structlog.get_logger("game.run")
 
 
 class GameServer(uvicorn.Server):
@@ -27,13 +31,18 @@ class GameServer(uvicorn.Server):
 
 
 def uvicorn_config(settings: Settings, app: FastAPI) -> uvicorn.Config:
+    # native: uvicorn parses the HTTP request and hands every upgrade to our protocol;
+    # asgi: uvicorn's websockets-sansio protocol and the ASGI route (the ws_* limits
+    # below only matter then)
+    ws: type[WebSocketProtocol] | str = (
+        WebSocketProtocol if settings.websocket == "native" else "websockets-sansio")
     return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         loop="uvloop",
         http="httptools",
-        ws="websockets-sansio",
+        ws=ws,
         ws_max_size=settings.max_frame_bytes,
         ws_per_message_deflate=False,
         ws_ping_interval=settings.ping_interval,
@@ -51,6 +60,7 @@ def serve(settings: Settings) -> None:
     app = create_app(settings)
     server = GameServer(uvicorn_config(settings, app))
     server.hub = app.state.hub
+    log.info("websocket_endpoint", websocket=settings.websocket)
     # Everything built so far lives as long as the process: keep it out of the
     # collector's way, and collect young objects less often (many short-lived dicts
     # per move would otherwise trigger a collection every few moves).

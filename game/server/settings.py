@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,9 @@ class Settings(BaseSettings):
     db: str = Field(default_factory=default_db_path, description="SQLite file or :memory:")
     redis_url: str | None = None
 
+    websocket: Literal["native", "asgi"] = Field(
+        "native", description="`/ws` served by our own RFC 6455 protocol under uvicorn "
+        "(native), or by the ASGI route through uvicorn's websockets-sansio (asgi)")
     max_frame_bytes: int = Field(
         8192, ge=256, description="larger frames (or fragmented messages) close with 1009, "
         "checked on the frame header before any payload is buffered or decoded")

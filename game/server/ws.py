@@ -1,23 +1,45 @@
-"""The WebSocket endpoint: handshake policy, the read loop, decoding and rate limits."""
+"""The ASGI WebSocket endpoint: a fallback for ASGI servers other than our own protocol.
+
+`game serve` answers `/ws` with `game.server.native` by default (GAME_WEBSOCKET=native);
+this route serves it under any ASGI server, or under uvicorn's own WebSocket protocol
+with GAME_WEBSOCKET=asgi. The session logic (policy, decoding, rate limits, dispatch)
+is shared: `game.server.session`. Only the transport differs: frames go straight to
+uvicorn's transport when it is known and writable, otherwise through Starlette's
+`send_text` / `send_bytes` from a writer task.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
-from urllib.parse import urlsplit
 
 import structlog
 from starlette.websockets import WebSocket
 
-from game.protocol.codec import SUBPROTOCOLS, Codec, decode_json, decode_msgpack
-from game.protocol.errors import CloseCode, ErrorCode, ProtocolError, UndecodableFrame
-from game.protocol.messages import parse_client, raw_ref
-from game.server.connection import Connection
-from game.server.handlers import Handlers, error_message
-from game.server.settings import Settings
+from game.protocol.codec import Codec
+from game.server.connection import Connection, bound_send_buffer, unframe
+from game.server.session import (
+    Endpoint,
+    Gate,
+    Session,
+    TokenBucket,
+    choose_codec,
+    origin_allowed,
+)
+
+__all__ = ["AsgiConnection", "Gate", "TokenBucket", "choose_codec", "origin_allowed",
+           "serve_socket"]
 
 log = structlog.get_logger("game.ws")
+
+try:
+    from websockets.protocol import State as _State
+
+    _OPEN: Any = _State.OPEN
+except ImportError:  # pragma: no cover - another websockets layout: use the writer only
+    _OPEN = None
 
 
 class _PeerFaultFilter(logging.Filter):
@@ -38,161 +60,53 @@ class _PeerFaultFilter(logging.Filter):
 logging.getLogger("uvicorn.error").addFilter(_PeerFaultFilter())
 
 
-class TokenBucket:
-    """Per-connection rate limit: `rate` messages a second, bursts of `burst`."""
-
-    def __init__(self, rate: float, burst: float, now: float) -> None:
-        self.rate = rate
-        self.burst = burst
-        self.tokens = burst
-        self.stamp = now
-        self.strikes = 0
-
-    def take(self, now: float) -> bool:
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            if self.tokens >= self.burst - 1:
-                self.strikes = 0
-            return True
-        self.strikes += 1
-        return False
-
-
-def origin_allowed(origin: str | None, host: str | None, settings: Settings) -> bool:
-    """Same-origin or listed origins; a client without Origin (a bot) is allowed."""
-    if origin is None or settings.allow_any_origin:
-        return True
-    if origin in settings.allowed_origins:
-        return True
-    return host is not None and urlsplit(origin).netloc.lower() == host.lower()
-
-
-def choose_codec(offered: list[str]) -> tuple[Codec, str | None]:
-    for name in offered:
-        codec = SUBPROTOCOLS.get(name)
-        if codec is not None:
-            return codec, name
-    return Codec.JSON, None
-
-
-class Gate:
-    """Connection caps, in total and per client address, and the reaper of dead sockets.
-
-    A connection counts against the caps from its admission until its transport is
-    really gone, not merely until its handler returned. Every `reap_interval` seconds
-    the reaper aborts transports that have been closing for longer than the close
-    timeout without being able to flush (the peer stopped reading: e.g. a half-open
-    peer whose keepalive ping timed out while data was still queued for it).
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.total = 0
-        self.per_address: dict[str, int] = {}
-        self.open: set[Connection] = set()
-        self._reaper: asyncio.Task[None] | None = None
-
-    def admit(self, address: str) -> bool:
-        if self.total >= self.settings.max_connections:
-            return False
-        if self.per_address.get(address, 0) >= self.settings.max_connections_per_address:
-            return False
-        self.total += 1
-        self.per_address[address] = self.per_address.get(address, 0) + 1
-        return True
-
-    def release(self, address: str) -> None:
-        self.total -= 1
-        left = self.per_address.get(address, 1) - 1
-        if left:
-            self.per_address[address] = left
-        else:
-            self.per_address.pop(address, None)
-
-    def track(self, conn: Connection) -> None:
-        self.open.add(conn)
-        if self._reaper is None or self._reaper.done():
-            self._reaper = asyncio.get_running_loop().create_task(self._reap())
-
-    def untrack(self, conn: Connection) -> None:
-        self.open.discard(conn)
-
-    async def _reap(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self.open:
-            await asyncio.sleep(self.settings.reap_interval)
-            now = loop.time()
-            for conn in list(self.open):
-                if conn.transport_stuck(now):
-                    log.warning("transport_stuck", player=conn.player, address=conn.address)
-                    conn.abort()
-
-
-async def serve_socket(
-    websocket: WebSocket, settings: Settings, gate: Gate, handlers: Handlers
-) -> None:
+async def serve_socket(websocket: WebSocket, endpoint: Endpoint) -> None:
     address = websocket.client.host if websocket.client else "unknown"
-    origin = websocket.headers.get("origin")
-    if not origin_allowed(origin, websocket.headers.get("host"), settings):
-        log.warning("origin_refused", origin=(origin or "")[:200], address=address)
-        await websocket.close(CloseCode.POLICY)  # before accept: HTTP 403
+    refusal = endpoint.refuse(websocket.headers.get("origin"), websocket.headers.get("host"),
+                              address)
+    if refusal is not None:
+        await websocket.close(refusal)  # before accept: HTTP 403
         return
-    if handlers.hub.stopping or not gate.admit(address):
-        log.warning("connection_refused", address=address, total=gate.total)
-        await websocket.close(CloseCode.TRY_AGAIN_LATER)  # before accept: HTTP 403
-        return
-    loop = asyncio.get_running_loop()
-    conn: Connection | None = None
+    conn: AsgiConnection | None = None
     try:
         codec, subprotocol = choose_codec(list(websocket.scope.get("subprotocols", [])))
         await websocket.accept(subprotocol=subprotocol)
-        conn = Connection(websocket, codec, address, settings.send_queue_limit,
-                          settings.close_timeout, settings.send_buffer_bytes)
-        gate.track(conn)
-        writer = loop.create_task(conn.run_writer())
-        reader = loop.create_task(_read_loop(websocket, conn, settings, handlers))
-
-        def wake_reader() -> None:
-            # The server decided to close (flood, slow reader, hello timeout, takeover):
-            # stop waiting for a frame the peer may never send, and clean up now. Only
-            # while the loop waits for a frame, never in the middle of a command.
-            if conn is not None and conn.idle and not reader.done():
-                reader.cancel()
-
-        conn.on_close = wake_reader
-        hello_timer = loop.call_later(settings.hello_timeout, _hello_timeout, conn)
-        try:
-            await reader
-        except asyncio.CancelledError:
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                raise  # the endpoint itself is cancelled (server shutdown)
-        finally:
-            hello_timer.cancel()
-            if not reader.done():
-                reader.cancel()
-            with structlog.contextvars.bound_contextvars(player=conn.player):
-                await handlers.disconnect(conn)
-            await conn.finish(writer)
+        conn = AsgiConnection(websocket, codec, address, endpoint)
+        await _serve(conn, Session(conn, endpoint))
     finally:
         if conn is not None:
-            gate.untrack(conn)
-        gate.release(address)
+            endpoint.gate.untrack(conn)
+        endpoint.gate.release(address)
 
 
-def _hello_timeout(conn: Connection) -> None:
-    if conn.player is None:
-        log.info("hello_timeout", address=conn.address)
-        conn.close(CloseCode.POLICY, "no hello")
+async def _serve(conn: AsgiConnection, session: Session) -> None:
+    loop = conn.loop
+    writer = loop.create_task(conn.run_writer())
+    reader = loop.create_task(_read_loop(conn, session))
+
+    def wake_reader() -> None:
+        # The server decided to close (flood, slow reader, hello timeout, takeover):
+        # stop waiting for a frame the peer may never send, and clean up now. Only
+        # while the loop waits for a frame, never in the middle of a command.
+        if conn.idle and not reader.done():
+            reader.cancel()
+
+    conn.on_close = wake_reader
+    try:
+        await reader
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # the endpoint itself is cancelled (server shutdown)
+    finally:
+        if not reader.done():
+            reader.cancel()
+        await session.end()
+        await conn.finish(writer)
 
 
-async def _read_loop(
-    websocket: WebSocket, conn: Connection, settings: Settings, handlers: Handlers
-) -> None:
-    loop = asyncio.get_running_loop()
-    bucket = TokenBucket(settings.rate_per_second, settings.rate_burst, loop.time())
+async def _read_loop(conn: AsgiConnection, session: Session) -> None:
+    websocket = conn.websocket
     while not conn.closing:
         conn.idle = True
         try:
@@ -202,51 +116,185 @@ async def _read_loop(
         if message["type"] == "websocket.disconnect":
             return
         text: str | None = message.get("text")
-        data: bytes | None = message.get("bytes")
-        try:
-            raw = decode_json(text) if text is not None else decode_msgpack(data or b"")
-        except UndecodableFrame:
-            conn.close(CloseCode.UNDECODABLE, "undecodable frame")
-            return
-        except ProtocolError as error:
-            if not _limited(bucket, conn, loop.time(), settings, None):
-                conn.send(error_message(error))
-            continue
-        if raw.get("type") != "ping" and _limited(
-            bucket, conn, loop.time(), settings, raw_ref(raw)
-        ):
-            continue
-        await _handle(conn, raw, handlers)
+        await session.handle(text if text is not None else message.get("bytes") or b"")
         # Frames that arrived together are all queued already: without this, a peer
         # pipelining thousands of cheap messages would hold the loop for all of them.
         await asyncio.sleep(0)
 
 
-def _limited(
-    bucket: TokenBucket, conn: Connection, now: float, settings: Settings, ref: Any
-) -> bool:
-    """Past the soft limit each message is refused with `rate_limited` (and its ref);
-    past the hard limit the connection is closed with 1008."""
-    if bucket.take(now):
-        return False
-    if bucket.strikes > settings.rate_hard_strikes:
-        log.warning("flood_closed", player=conn.player, address=conn.address)
-        conn.close(CloseCode.POLICY, "too many messages")
-    else:
-        error = ProtocolError(ErrorCode.RATE_LIMITED, "too many messages; slow down")
-        conn.send(error_message(error, ref))
-    return True
+def find_server_protocol(send: Any, limit: int = 8) -> Any:
+    """The ASGI server's per-socket protocol object behind an ASGI `send` callable.
+
+    Starlette hands the endpoint a `send` wrapped in closures; the server's own `send`
+    is a bound method of the protocol that owns the transport. Following at most
+    `limit` wrappers finds it; None when the server is not one we know (then the
+    abort and liveness checks below are no-ops, and ASGI's close is all we have).
+    """
+    seen: set[int] = set()
+    todo = [send]
+    while todo and len(seen) < limit:
+        func = todo.pop()
+        if id(func) in seen:
+            continue
+        seen.add(id(func))
+        owner = getattr(func, "__self__", None)
+        if owner is not None and getattr(owner, "transport", None) is not None:
+            return owner
+        for cell in getattr(func, "__closure__", None) or ():
+            with contextlib.suppress(ValueError):
+                value = cell.cell_contents
+                if callable(value):
+                    todo.append(value)
+    return None
 
 
-async def _handle(conn: Connection, raw: dict[str, Any], handlers: Handlers) -> None:
-    try:
-        msg = parse_client(raw)
-    except ProtocolError as error:
-        conn.send(error_message(error, raw_ref(raw)))
-        return
-    try:
-        await handlers.dispatch(conn, msg)
-    except Exception:
-        log.exception("handler_failed", player=conn.player, type=raw.get("type"))
-        conn.send(error_message(ProtocolError(ErrorCode.UNAVAILABLE, "internal error; retry"),
-                                msg.id))
+class AsgiConnection(Connection):
+    """Frames go straight to uvicorn's transport (coalesced, built once per codec) when
+    nothing waits before them and uvicorn's protocol is open and writable; otherwise
+    the writer task sends them one by one through ASGI, which keeps the order."""
+
+    def __init__(self, websocket: WebSocket, codec: Codec, address: str,
+                 endpoint: Endpoint) -> None:
+        settings = endpoint.settings
+        super().__init__(codec, address, settings.send_queue_limit, settings.close_timeout)
+        self.websocket = websocket
+        self.idle = False
+        """True while the read loop only waits for the next frame."""
+        self._wakeup = asyncio.Event()
+        self._done = asyncio.Event()
+        self._protocol = find_server_protocol(getattr(websocket, "_send", None))
+        self._direct = _OPEN is not None and hasattr(getattr(self._protocol, "conn", None),
+                                                     "state")
+        self._writing = False
+        self._force_timer: asyncio.TimerHandle | None = None
+        if settings.send_buffer_bytes is not None:
+            bound_send_buffer(self._transport, settings.send_buffer_bytes)
+
+    # ---- writing -----------------------------------------------------------------------
+
+    def _write(self, pending: list[bytes]) -> None:
+        transport = None if self._writing else self._writable_transport()
+        if transport is None:
+            self._wakeup.set()  # the writer takes them, in order
+            return
+        transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
+        pending.clear()
+
+    def _stalled(self) -> bool:
+        return self._writing or self._writable_transport() is None
+
+    def _writable_transport(self) -> Any:
+        """uvicorn's transport when a frame written to it now is in order and welcome."""
+        protocol = self._protocol
+        if protocol is None or not self._direct:
+            return None
+        transport = protocol.transport
+        writable = getattr(protocol, "writable", None)
+        if (
+            getattr(protocol, "close_sent", True)
+            or getattr(protocol, "disconnected", True)
+            or transport is None
+            or transport.is_closing()
+            or writable is None
+            or not writable.is_set()
+            or protocol.conn.state is not _OPEN
+        ):
+            return None
+        return transport
+
+    def _start_close(self) -> None:
+        self._wakeup.set()
+        self._force_timer = self.loop.call_later(2 * self.close_timeout, self._force_close)
+
+    def _force_close(self) -> None:
+        if not self._done.is_set():
+            self.abort()
+
+    async def run_writer(self) -> None:
+        ws = self.websocket
+        pending = self._pending
+        try:
+            while True:
+                while pending:
+                    opcode, payload = unframe(pending.pop(0))
+                    self._writing = True
+                    if opcode == 0x1:
+                        await ws.send_text(payload.decode("utf-8"))
+                    else:
+                        await ws.send_bytes(payload)
+                    self._writing = False
+                if self.close_code is not None:
+                    break
+                self._wakeup.clear()
+                await self._wakeup.wait()
+            await self._send_close()
+        except Exception:  # the peer went away mid-send: nothing more to write
+            pass
+        finally:
+            pending.clear()
+            self._done.set()
+            if self._force_timer is not None:
+                # a pending timer would keep this connection (and its socket's buffers)
+                # alive for seconds after it closed: under churn that adds up
+                self._force_timer.cancel()
+                self._force_timer = None
+
+    async def _send_close(self) -> None:
+        assert self.close_code is not None
+        if self.gone:
+            return
+        try:
+            await asyncio.wait_for(
+                self.websocket.close(self.close_code, self.close_reason), self.close_timeout
+            )
+        except TimeoutError:  # the peer does not read: it will never see the close frame
+            self.abort()
+        except (RuntimeError, OSError):  # the server already closed (e.g. the peer did first)
+            pass
+
+    # ---- the transport underneath ----------------------------------------------------
+
+    @property
+    def _transport(self) -> asyncio.Transport | None:
+        transport: asyncio.Transport | None = getattr(self._protocol, "transport", None)
+        return transport
+
+    @property
+    def gone(self) -> bool:
+        """True once the server's protocol has lost its transport (or cannot tell)."""
+        if self._protocol is None:
+            return True
+        return bool(getattr(self._protocol, "disconnected", True))
+
+    def transport_stuck(self, now: float) -> bool:
+        transport = self._transport
+        closing = transport is not None and not self.gone and transport.is_closing()
+        return self._track_stuck(closing, now)
+
+    def abort(self) -> None:
+        transport = self._transport
+        if transport is not None and not self.gone:
+            log.info("transport_aborted", player=self.player, address=self.address,
+                     code=self.close_code)
+            with contextlib.suppress(Exception):
+                transport.abort()
+
+    async def finish(self, writer: asyncio.Task[None]) -> None:
+        """After the read loop ended: let the writer flush and close, then make sure the
+        transport is really gone, aborting it when the peer takes over `close_timeout`."""
+        self.close(1000)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(writer), self.close_timeout)
+        if not writer.done():
+            self.abort()
+        deadline = self.loop.time() + self.close_timeout
+        delay = 0.005
+        while not self.gone and self.loop.time() < deadline:
+            await asyncio.sleep(delay)  # no event marks a transport's end: poll briefly
+            delay = min(delay * 2, 0.1)
+        if not self.gone:
+            self.abort()
+        if not writer.done():
+            writer.cancel()
+            with contextlib.suppress(BaseException):
+                await writer

@@ -1,0 +1,224 @@
+"""One WebSocket session, whichever endpoint carries it: admission policy, decoding,
+rate limits, dispatch to the handlers, and the end of the session.
+
+Both endpoints use exactly this: `game.server.native` (our RFC 6455 protocol under
+uvicorn, the default) feeds it messages from its frame parser, `game.server.ws` (the
+ASGI route, a fallback for other servers) from `websocket.receive()`. Each endpoint
+guarantees that `Session.handle` runs for one message at a time, in arrival order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import structlog
+
+from game.protocol.codec import SUBPROTOCOLS, Codec, decode_json, decode_msgpack
+from game.protocol.errors import CloseCode, ErrorCode, ProtocolError, UndecodableFrame
+from game.protocol.messages import parse_client, raw_ref
+from game.server.connection import Connection
+from game.server.handlers import Handlers, error_message
+from game.server.settings import Settings
+
+log = structlog.get_logger("game.ws")
+
+ENDPOINT_KEY = "game_endpoint"
+"""Key of the `Endpoint` in the ASGI lifespan state (how uvicorn hands it to the
+native protocol)."""
+
+
+class TokenBucket:
+    """Per-connection rate limit: `rate` messages a second, bursts of `burst`."""
+
+    __slots__ = ("burst", "rate", "stamp", "strikes", "tokens")
+
+    def __init__(self, rate: float, burst: float, now: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.stamp = now
+        self.strikes = 0
+
+    def take(self, now: float) -> bool:
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            if self.tokens >= self.burst - 1:
+                self.strikes = 0
+            return True
+        self.strikes += 1
+        return False
+
+
+def origin_allowed(origin: str | None, host: str | None, settings: Settings) -> bool:
+    """Same-origin or listed origins; a client without Origin (a bot) is allowed."""
+    if origin is None or settings.allow_any_origin:
+        return True
+    if origin in settings.allowed_origins:
+        return True
+    return host is not None and urlsplit(origin).netloc.lower() == host.lower()
+
+
+def choose_codec(offered: list[str]) -> tuple[Codec, str | None]:
+    for name in offered:
+        codec = SUBPROTOCOLS.get(name)
+        if codec is not None:
+            return codec, name
+    return Codec.JSON, None
+
+
+class Gate:
+    """Connection caps, in total and per client address, and the reaper of dead sockets.
+
+    A connection counts against the caps from its admission until its transport is
+    really gone, not merely until its handler returned. Every `reap_interval` seconds
+    the reaper aborts transports that have been closing for longer than the close
+    timeout without being able to flush (the peer stopped reading: e.g. a half-open
+    peer whose keepalive ping timed out while data was still queued for it).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.total = 0
+        self.per_address: dict[str, int] = {}
+        self.open: set[Connection] = set()
+        self._reaper: asyncio.Task[None] | None = None
+
+    def admit(self, address: str) -> bool:
+        if self.total >= self.settings.max_connections:
+            return False
+        if self.per_address.get(address, 0) >= self.settings.max_connections_per_address:
+            return False
+        self.total += 1
+        self.per_address[address] = self.per_address.get(address, 0) + 1
+        return True
+
+    def release(self, address: str) -> None:
+        self.total -= 1
+        left = self.per_address.get(address, 1) - 1
+        if left:
+            self.per_address[address] = left
+        else:
+            self.per_address.pop(address, None)
+
+    def track(self, conn: Connection) -> None:
+        self.open.add(conn)
+        if self._reaper is None or self._reaper.done():
+            self._reaper = asyncio.get_running_loop().create_task(self._reap())
+
+    def untrack(self, conn: Connection) -> None:
+        self.open.discard(conn)
+
+    async def _reap(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self.open:
+            await asyncio.sleep(self.settings.reap_interval)
+            now = loop.time()
+            for conn in list(self.open):
+                if conn.transport_stuck(now):
+                    log.warning("transport_stuck", player=conn.player, address=conn.address)
+                    conn.abort()
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """What a socket needs from the app: handed to the native protocol through the
+    lifespan state, to the ASGI route by closure."""
+
+    settings: Settings
+    gate: Gate
+    handlers: Handlers
+
+    def refuse(self, origin: str | None, host: str | None, address: str) -> int | None:
+        """Admit a new socket (counting it against the caps), or the close code that
+        refuses it before the handshake completes (the client sees HTTP 403)."""
+        if not origin_allowed(origin, host, self.settings):
+            log.warning("origin_refused", origin=(origin or "")[:200], address=address)
+            return CloseCode.POLICY
+        if self.handlers.hub.stopping or not self.gate.admit(address):
+            log.warning("connection_refused", address=address, total=self.gate.total)
+            return CloseCode.TRY_AGAIN_LATER
+        return None
+
+
+class Session:
+    """The server side of one accepted socket, from the handshake to the disconnect."""
+
+    __slots__ = ("_bucket", "_ended", "_hello_timer", "conn", "endpoint")
+
+    def __init__(self, conn: Connection, endpoint: Endpoint) -> None:
+        self.conn = conn
+        self.endpoint = endpoint
+        settings = endpoint.settings
+        loop = conn.loop
+        self._bucket = TokenBucket(settings.rate_per_second, settings.rate_burst, loop.time())
+        self._hello_timer: asyncio.TimerHandle | None = loop.call_later(
+            settings.hello_timeout, self._hello_timeout)
+        self._ended = False
+        endpoint.gate.track(conn)
+
+    def _hello_timeout(self) -> None:
+        self._hello_timer = None
+        if self.conn.player is None:
+            log.info("hello_timeout", address=self.conn.address)
+            self.conn.close(CloseCode.POLICY, "no hello")
+
+    async def handle(self, frame: str | bytes) -> None:
+        """One complete message: a text frame's text (JSON) or a binary frame's bytes
+        (msgpack). Nothing is done once the server has decided to close."""
+        conn = self.conn
+        if conn.close_code is not None:
+            return
+        try:
+            raw = decode_json(frame) if isinstance(frame, str) else decode_msgpack(frame)
+        except UndecodableFrame:
+            conn.close(CloseCode.UNDECODABLE, "undecodable frame")
+            return
+        except ProtocolError as error:
+            if not self._limited(None):
+                conn.send(error_message(error))
+            return
+        if raw.get("type") != "ping" and self._limited(raw_ref(raw)):
+            return
+        try:
+            msg = parse_client(raw)
+        except ProtocolError as error:
+            conn.send(error_message(error, raw_ref(raw)))
+            return
+        try:
+            await self.endpoint.handlers.dispatch(conn, msg)
+        except Exception:
+            log.exception("handler_failed", player=conn.player, type=raw.get("type"))
+            failed = ProtocolError(ErrorCode.UNAVAILABLE, "internal error; retry")
+            conn.send(error_message(failed, msg.id))
+
+    def _limited(self, ref: Any) -> bool:
+        """Past the soft limit each message is refused with `rate_limited` (and its ref);
+        past the hard limit the connection is closed with 1008."""
+        bucket = self._bucket
+        if bucket.take(self.conn.loop.time()):
+            return False
+        conn = self.conn
+        if bucket.strikes > self.endpoint.settings.rate_hard_strikes:
+            log.warning("flood_closed", player=conn.player, address=conn.address)
+            conn.close(CloseCode.POLICY, "too many messages")
+        else:
+            error = ProtocolError(ErrorCode.RATE_LIMITED, "too many messages; slow down")
+            conn.send(error_message(error, ref))
+        return True
+
+    async def end(self) -> None:
+        """After the last message: the player is gone (presence, queues, watching)."""
+        if self._ended:
+            return
+        self._ended = True
+        if self._hello_timer is not None:
+            self._hello_timer.cancel()
+            self._hello_timer = None
+        conn = self.conn
+        with structlog.contextvars.bound_contextvars(player=conn.player):
+            await self.endpoint.handlers.disconnect(conn)
