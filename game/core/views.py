@@ -109,7 +109,10 @@ def _diff_shared(before: View, shared: View) -> list[dict[str, Any]]:
         old = before[key]
         if old is value or (type(old) is type(value) and old == value):
             continue
-        diff_into(ops, old, value, "/" + key)
+        if isinstance(value, (list, dict)):
+            diff_into(ops, old, value, "/" + key)
+        else:
+            ops.append({"op": "replace", "path": "/" + key, "value": value})
     return ops
 
 

@@ -143,9 +143,16 @@ def decode_json(text: str) -> dict[str, Any]:
     ):
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "message nested too deeply")
     try:
-        value = _json_decoder.decode(text)
-    except (ValueError, RecursionError) as exc:
-        raise UndecodableFrame("frame is not valid JSON") from exc
+        # orjson accepts a subset of what the careful decoder does (strict JSON, finite
+        # numbers, no lone surrogates); integers past 64 bits come back as floats, which
+        # no message field accepts. Anything it refuses gets the careful decoder, which
+        # tells a bad message from a frame that is not JSON at all.
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        try:
+            value = _json_decoder.decode(text)
+        except (ValueError, RecursionError) as exc:
+            raise UndecodableFrame("frame is not valid JSON") from exc
     return _as_message(value)
 
 
