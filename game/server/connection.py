@@ -185,6 +185,8 @@ class Connection:
         self.watching: set[str] = set()
         self.close_code: int | None = None
         self.close_reason = ""
+        self.closed_by_peer = False
+        """The peer started the closing handshake: what it sent before still counts."""
         self.close_timeout = close_timeout
         self.on_close: Callable[[], None] | None = None
         """Called once when the server decides to close (e.g. to end the session)."""
@@ -199,6 +201,13 @@ class Connection:
     @property
     def closing(self) -> bool:
         return self.close_code is not None
+
+    @property
+    def reading(self) -> bool:
+        """Messages from the peer are still handled: not once the server decided to close
+        (flood, takeover, hello timeout...), but the peer's own close does not undo what
+        it sent before it."""
+        return self.close_code is None or self.closed_by_peer
 
     @property
     def queued(self) -> int:

@@ -56,9 +56,11 @@ class Inbox:
 
     def put(self, frame: str | bytes) -> None:
         """A complete message arrived."""
+        if self._ending:
+            return
         if self._busy:
             self._hold(frame)
-        elif self.session.conn.close_code is None:
+        elif self.session.conn.reading:
             self._busy = True
             if self._run(frame):
                 self._next(BATCH - 1)
@@ -111,9 +113,10 @@ class Inbox:
         """Start handling `item`; True when it is done already, False when a task now
         finishes it (and then goes on with the backlog)."""
         if item is _END:
+            self.session.conn.on_close = None  # the last reference back to this inbox
             coro: Coroutine[Any, Any, None] = self.session.end()
-        elif self.session.conn.close_code is not None:
-            return True  # closing: what the peer sent after that is not read
+        elif not self.session.conn.reading:
+            return True  # the server closes: what the peer sent after that is not read
         else:
             coro = self.session.handle(item)
         try:

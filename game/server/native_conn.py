@@ -49,8 +49,8 @@ class NativeConnection(Connection):
     # ---- writing -----------------------------------------------------------------------
 
     def _write(self, pending: list[bytes]) -> None:
-        if self.gone:
-            pending.clear()
+        if self.gone or self.transport.is_closing():
+            pending.clear()  # hung up already: nothing more reaches the peer
             return
         if self._paused:
             return  # resume_writing flushes them
@@ -92,6 +92,7 @@ class NativeConnection(Connection):
         """The peer's close frame (already validated): answer it, or it answers ours."""
         self._hang_up = True
         if self.close_code is None:
+            self.closed_by_peer = True
             self._echo = payload[:2]
             code = int.from_bytes(payload[:2], "big") if payload else 1005
             self.close(code, "closed by the peer")

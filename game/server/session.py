@@ -171,7 +171,7 @@ class Session:
         """One complete message: a text frame's text (JSON) or a binary frame's bytes
         (msgpack). Nothing is done once the server has decided to close."""
         conn = self.conn
-        if conn.close_code is not None:
+        if not conn.reading:
             return
         try:
             raw = decode_json(frame) if isinstance(frame, str) else decode_msgpack(frame)
