@@ -80,6 +80,8 @@ class NativeConnection(Connection):
 
     def _start_close(self) -> None:
         assert self.close_code is not None
+        if self.gone:
+            return  # nothing to say to a socket that is gone, and no deadline to keep
         if self._echo is not None:
             payload = self._echo
         else:
