@@ -20,7 +20,11 @@ import asyncio
 from typing import Any, cast
 
 import structlog
-from websockets.speedups import apply_mask
+
+try:
+    from websockets.speedups import apply_mask  # C: ~0.1 us for a small frame
+except ImportError:  # pragma: no cover - websockets built without its C extension
+    from websockets.utils import apply_mask
 
 from game.server.handshake import MAX_HEAD, Refused, accept_response, http_response, read_request
 from game.server.inbox import Inbox
