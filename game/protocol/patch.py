@@ -68,8 +68,8 @@ def diff_into(ops: list[Op], old: Any, new: Any, path: str) -> None:
 
 def _diff_lists(ops: list[Op], old: list[Any], new: list[Any], path: str) -> None:
     size, common = len(new), len(old)
-    if not old or not new:
-        # one op instead of one per element (e.g. `legal` emptied when a turn passes)
+    if not new or (not old and size > 1):
+        # one op instead of one per element (`legal` emptied or filled as a turn passes)
         ops.append({"op": "replace", "path": path, "value": new})
     elif size == common:
         # one pass in a comprehension; recurse only where elements differ (a board: one cell)
