@@ -187,7 +187,7 @@ class Hub:
     # ---- applying commands -----------------------------------------------------------
 
     async def submit(self, match_id: str, command: Command) -> Transition:
-        live = await self.live(match_id)
+        live = self.matches.get(match_id) or await self.live(match_id)
         async with live.lock:
             before = live.match
             now = self.clock.now_ms()
