@@ -8,7 +8,7 @@ as epoch milliseconds, so every deadline is testable without waiting.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 
 from game.protocol.errors import ErrorCode, ProtocolError
@@ -222,6 +222,20 @@ def _finish(match: Match, result: Result) -> Match:
     )
 
 
+_MATCH_FIELDS = tuple(f.name for f in fields(Match))
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _evolve(match: Match, **changes: object) -> Match:
+    """`dataclasses.replace` for the hottest path (one new record per move), without
+    its per-field bookkeeping; Match has no __post_init__ to skip."""
+    new: Match = _new(Match)
+    for name in _MATCH_FIELDS:
+        _set(new, name, changes[name] if name in changes else getattr(match, name))
+    return new
+
+
 def _bump(match: Match) -> Match:
     return replace(match, version=match.version + 1)
 
@@ -266,11 +280,12 @@ def _seat_or_refuse(match: Match, player: str) -> int:
 
 def _play(match: Match, cmd: PlayMove, now: int) -> Transition:
     seat = _seat_or_refuse(match, cmd.player)
-    if cmd.ref is not None:
-        key = (seat, cmd.ref, cmd.move, cmd.version)
-        for seen_seat, ref, move, chosen, version in match.recent:
-            if (seen_seat, ref, move, chosen) == key and type(ref) is type(cmd.ref):
-                return Transition(match, ack_version=version)
+    ref = cmd.ref
+    if ref is not None:
+        for entry in match.recent:  # (seat, ref, move, chosen-on version, version)
+            if (entry[1] == ref and entry[0] == seat and entry[2] == cmd.move
+                    and entry[3] == cmd.version and type(entry[1]) is type(ref)):
+                return Transition(match, ack_version=entry[4])
     if match.phase is Phase.FINISHED:
         raise ProtocolError(ErrorCode.MATCH_OVER, "the match is over")
     if match.phase is Phase.WAITING:
@@ -298,8 +313,7 @@ def _play(match: Match, cmd: PlayMove, now: int) -> Transition:
     if outcome is None:
         clocks = match.clocks
         deadline = now + (clocks.first_move_ms if len(moves) < 2 else clocks.turn_ms)
-    # one new record per move: this is the server's hottest path
-    moved = replace(match, position=position, moves=moves, version=version,
+    moved = _evolve(match, position=position, moves=moves, version=version,
                     turn_version=version, recent=recent, deadline=deadline)
     if outcome is not None:
         reason = Reason.DRAW if outcome.winner is None else Reason.LINE

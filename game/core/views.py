@@ -3,9 +3,10 @@
 A viewer is a seat (0 or 1) or a spectator (None). Everything a viewer receives is
 derived from its own view, so a spectator never sees what only a player may.
 
-The three views of a version differ only in `you` and `legal`, so `updates` diffs
-and serialises the shared part once and each viewer's own part separately; the
-hash is the CRC-32 of the concatenated canonical JSON, computed incrementally.
+The three views of a version differ only in `you` and `legal`, so a version's views
+are kept as one shared part plus each seat's legal moves (`Views`), and `updates`
+diffs and serialises the shared part once and each viewer's own part separately;
+the hash is the CRC-32 of the concatenated canonical JSON, computed incrementally.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from game.core.match import Match, Phase
-from game.protocol.patch import diff, diff_into
+from game.protocol.patch import Op, diff, diff_into
 
 Viewer = int | None
 VIEWERS: tuple[Viewer, ...] = (0, 1, None)
@@ -61,6 +62,31 @@ def shared_view(match: Match) -> View:
     }
 
 
+class Views(NamedTuple):
+    """The views of one version: the part every viewer shares, and each seat's `legal`
+    (a spectator's is always empty). Treat as immutable."""
+
+    shared: View
+    legal: tuple[list[int], list[int]]
+
+    def of(self, viewer: Viewer) -> View:
+        """The whole view of one seat, or of a spectator (viewer None)."""
+        legal = [] if viewer is None else list(self.legal[viewer])
+        return {**self.shared, "legal": legal, "you": viewer}
+
+
+class Step(NamedTuple):
+    """One viewer's step to a version: the ops from the previous view, and the hash."""
+
+    ops: list[Op]
+    hash: int
+
+
+def views_of(match: Match) -> Views:
+    """The views of `match` at its current version."""
+    return Views(shared_view(match), _seat_legal(match))
+
+
 def view_for(match: Match, viewer: Viewer) -> View:
     """The view of `match` for one seat, or for a spectator (viewer None)."""
     view = shared_view(match)
@@ -69,14 +95,12 @@ def view_for(match: Match, viewer: Viewer) -> View:
     return view
 
 
-class ViewUpdate(NamedTuple):
-    """One viewer's step from `version - 1` to `version`."""
-
-    viewer: Viewer
-    version: int
-    view: View
-    ops: list[dict[str, Any]]
-    hash: int
+def _seat_legal(match: Match) -> tuple[list[int], list[int]]:
+    turn = match.turn
+    if turn is None:
+        return [], []
+    legal = list(match.position.legal_moves())
+    return (legal, []) if turn == 0 else ([], legal)
 
 
 _YOU: dict[Viewer, bytes] = {0: b"0}", 1: b"1}", None: b"null}"}
@@ -101,38 +125,42 @@ class _Canonical:
         return zlib.crc32(_YOU[viewer], value)
 
 
-def _diff_shared(before: View, shared: View) -> list[dict[str, Any]]:
+def _diff_shared(before: View, shared: View, last_cell: int | None) -> list[Op]:
     """Ops for the shared part: every view has the same keys, so only changed values
-    are diffed (a move changes board, moves, turn and deadline; the rest is equal)."""
-    ops: list[dict[str, Any]] = []
+    are diffed (a move changes board, moves, turn and deadline; the rest is equal).
+    `last_cell` is the board cell the position says its last move filled."""
+    ops: list[Op] = []
     for key, value in shared.items():
         old = before[key]
         if old is value or (type(old) is type(value) and old == value):
             continue
-        if isinstance(value, (list, dict)):
+        if key == "board" and last_cell is not None and _only_cell(old, value, last_cell):
+            ops.append({"op": "replace", "path": f"/board/{last_cell}",
+                        "value": value[last_cell]})
+        elif isinstance(value, (list, dict)):
             diff_into(ops, old, value, "/" + key)
         else:
             ops.append({"op": "replace", "path": "/" + key, "value": value})
     return ops
 
 
-def updates(previous: dict[Viewer, View], match: Match) -> dict[Viewer, ViewUpdate]:
-    """For each viewer, the new view at `match.version`, the ops from `previous`, and its hash."""
+def _only_cell(old: list[Any], new: list[Any], cell: int) -> bool:
+    """True when the boards differ at `cell` and nowhere else (compared in C)."""
+    return (len(old) == len(new) and old[:cell] == new[:cell]
+            and old[cell + 1:] == new[cell + 1:])
+
+
+def updates(previous: Views, match: Match) -> tuple[Views, dict[Viewer, Step]]:
+    """The views at `match.version`, and for each viewer the ops from its view in
+    `previous` and the hash of its new view."""
     shared = shared_view(match)
+    legal = _seat_legal(match)
     canonical = _Canonical(shared)
-    before = previous.get(None)
-    shared_ops = None if before is None else _diff_shared(before, shared)
-    result: dict[Viewer, ViewUpdate] = {}
-    turn = match.turn
-    for viewer in VIEWERS:
-        legal = _legal(match, viewer) if viewer is not None and viewer == turn else []
-        view = {**shared, "legal": legal, "you": viewer}
-        old = previous.get(viewer)
-        if shared_ops is None or old is None:
-            ops: list[dict[str, Any]] = [{"op": "replace", "path": "", "value": view}]
-        elif old["legal"] == legal:
-            ops = shared_ops
-        else:
-            ops = shared_ops + diff(old["legal"], legal, "/legal")
-        result[viewer] = ViewUpdate(viewer, match.version, view, ops, canonical.crc(legal, viewer))
-    return result
+    shared_ops = _diff_shared(previous.shared, shared, match.position.last_cell)
+    steps: dict[Viewer, Step] = {}
+    for seat in (0, 1):
+        old, new = previous.legal[seat], legal[seat]
+        ops = shared_ops if old == new else shared_ops + diff(old, new, "/legal")
+        steps[seat] = Step(ops, canonical.crc(new, seat))
+    steps[None] = Step(shared_ops, canonical.crc([], None))
+    return Views(shared, legal), steps

@@ -153,7 +153,8 @@ def decode_json(text: str) -> dict[str, Any]:
             value = _json_decoder.decode(text)
         except (ValueError, RecursionError) as exc:
             raise UndecodableFrame("frame is not valid JSON") from exc
-    return _as_message(value)
+        return _as_message(value)
+    return _as_message(value, checked_text=True)
 
 
 def _no_ext(code: int, data: bytes) -> Any:
@@ -183,15 +184,35 @@ def decode_msgpack(data: bytes, max_len: int = 4096) -> dict[str, Any]:
     return _as_message(value)
 
 
-def _as_message(value: Any) -> dict[str, Any]:
+def _as_message(value: Any, checked_text: bool = False) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "a message must be a map with a type")
-    _check_tree(value)
+    if not (checked_text and _flat_and_bounded(value)):
+        _check_tree(value)
     return value
+
+
+def _flat_and_bounded(value: dict[str, Any]) -> bool:
+    """True for the common message (no nested maps or lists) whose integers fit 64
+    bits; its strings need no check when orjson decoded them (it refuses lone
+    surrogates). Anything else takes the full `_check_tree`."""
+    for item in value.values():
+        kind = type(item)
+        if kind is int:
+            if not MIN_INT <= item <= MAX_INT:
+                return False
+        elif kind is dict or kind is list or kind is float:
+            return False
+    return True
 
 
 def encode_json(message: Any) -> str:
     return orjson.dumps(message).decode("utf-8")
+
+
+def encode_json_bytes(message: Any) -> bytes:
+    """The UTF-8 bytes of `encode_json` (what a text frame carries)."""
+    return orjson.dumps(message)
 
 
 

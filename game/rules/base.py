@@ -131,6 +131,15 @@ class State(ABC):
         return None if self.outcome is not None else self.ply & 1
 
     @property
+    def last_cell(self) -> int | None:
+        """The index in :meth:`board` that the last move filled, when this state knows
+        it (``None`` for the initial state and for a state rebuilt from a position).
+
+        Lets a caller that keeps a board update it without comparing every cell.
+        """
+        return None
+
+    @property
     def is_over(self) -> bool:
         """True once the game has a winner or is drawn."""
         return self.outcome is not None

@@ -131,13 +131,14 @@ class Connect4State(State):
     :attr:`position` and :attr:`mask` expose Pons' bitboards for fast engines.
     """
 
-    __slots__ = ("_cells", "_mask", "_outcome", "_ply", "_pos")
+    __slots__ = ("_cells", "_last", "_mask", "_outcome", "_ply", "_pos")
 
     _pos: int
     _mask: int
     _ply: int
     _outcome: Outcome | None
     _cells: tuple[int | None, ...] | None
+    _last: int | None
     """The public board, kept up to date by `apply` (None: rebuilt when asked)."""
 
     def __init__(self) -> None:
@@ -148,6 +149,7 @@ class Connect4State(State):
         _set(self, "_ply", 0)
         _set(self, "_outcome", None)
         _set(self, "_cells", (None,) * CELLS)
+        _set(self, "_last", None)
 
     @classmethod
     def from_bitboards(cls, position: int, mask: int) -> Connect4State:
@@ -176,6 +178,7 @@ class Connect4State(State):
         _set(self, "_ply", ply)
         _set(self, "_outcome", outcome)
         _set(self, "_cells", None)
+        _set(self, "_last", None)
         return self
 
     @property
@@ -203,6 +206,10 @@ class Connect4State(State):
     @property
     def to_move(self) -> int | None:
         return None if self._outcome is not None else self._ply & 1
+
+    @property
+    def last_cell(self) -> int | None:
+        return self._last
 
     def legal_moves(self) -> tuple[int, ...]:
         if self._outcome is not None:
@@ -234,11 +241,12 @@ class Connect4State(State):
         _set(new, "_mask", new_mask)
         _set(new, "_ply", ply)
         _set(new, "_outcome", outcome)
+        cell = bit_to_cell(index)
         cells = self._cells
         if cells is not None:
-            cell = bit_to_cell(index)
             cells = (*cells[:cell], self._ply & 1, *cells[cell + 1:])
         _set(new, "_cells", cells)
+        _set(new, "_last", cell)
         return new
 
     def winning_moves(self, seat: int | None = None) -> tuple[int, ...]:

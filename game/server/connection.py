@@ -27,7 +27,7 @@ from typing import Any
 
 import structlog
 
-from game.protocol.codec import Codec, encode_json, encode_msgpack
+from game.protocol.codec import Codec, encode_json, encode_json_bytes, encode_msgpack
 from game.protocol.errors import CloseCode
 
 log = structlog.get_logger("game.connection")
@@ -63,9 +63,9 @@ class Outgoing:
     def wire(self, codec: Codec) -> bytes:
         if codec is Codec.JSON:
             if self._wire_json is None:
-                text = self.frame(codec)
-                assert isinstance(text, str)
-                self._wire_json = frame_bytes(0x81, text.encode("utf-8"))
+                payload = (encode_json_bytes(self.message) if self._json is None
+                           else self._json.encode("utf-8"))
+                self._wire_json = frame_bytes(0x81, payload)
             return self._wire_json
         if self._wire_msgpack is None:
             data = self.frame(codec)

@@ -35,7 +35,7 @@ from game.core.match import (
     rematch_of,
     shift_clocks,
 )
-from game.core.views import View, Viewer, updates, view_for
+from game.core.views import Step, Viewer, Views, updates, views_of
 from game.protocol.errors import ErrorCode, ProtocolError
 from game.protocol.patch import view_hash
 from game.server.bots import BotFailed, BotRunner
@@ -50,8 +50,8 @@ log = structlog.get_logger("game.hub")
 @dataclass(eq=False)
 class LiveMatch:
     match: Match
-    views: dict[Viewer, View]
-    history: deque[tuple[int, int, dict[Viewer, tuple[list[dict[str, Any]], int]]]]
+    views: Views
+    history: deque[tuple[int, int, dict[Viewer, Step]]]
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     watchers: set[Connection] = field(default_factory=set)
     timer: asyncio.TimerHandle | None = None
@@ -129,8 +129,7 @@ class Hub:
     # ---- registry --------------------------------------------------------------------
 
     def _register(self, match: Match) -> LiveMatch:
-        views = {viewer: view_for(match, viewer) for viewer in (0, 1, None)}
-        live = LiveMatch(match, views, deque(maxlen=self.settings.history_versions))
+        live = LiveMatch(match, views_of(match), deque(maxlen=self.settings.history_versions))
         self.matches[match.id] = live
         if match.phase is Phase.FINISHED:
             self._remember_finished(match.id)
@@ -212,13 +211,10 @@ class Hub:
 
     def _publish(self, live: LiveMatch, match: Match, now: int) -> None:
         before = live.match
-        steps = updates(live.views, match)
+        live.views, steps = updates(live.views, match)
         live.match = match
         live.at = now
-        live.views = {viewer: step.view for viewer, step in steps.items()}
-        live.history.append(
-            (match.version, now, {viewer: (step.ops, step.hash) for viewer, step in steps.items()})
-        )
+        live.history.append((match.version, now, steps))
         for viewer in (0, 1):
             seat = match.seats[viewer]
             conn = self.connections.get(seat.player) if seat is not None else None
@@ -229,10 +225,10 @@ class Hub:
                 conn.send(self.snapshot(live, viewer))
                 continue
             step = steps[viewer]
-            conn.send(self._patch(match.id, step.version, step.ops, step.hash, now))
+            conn.send(self._patch(match.id, match.version, step.ops, step.hash, now))
         if live.watchers:
             step = steps[None]
-            shared = Outgoing(self._patch(match.id, step.version, step.ops, step.hash, now))
+            shared = Outgoing(self._patch(match.id, match.version, step.ops, step.hash, now))
             for conn in live.watchers:
                 conn.send(shared)
 
@@ -244,7 +240,7 @@ class Hub:
                 "hash": hash_, "at": at}
 
     def snapshot(self, live: LiveMatch, viewer: Viewer, ref: Any = None) -> dict[str, Any]:
-        view = live.views[viewer]
+        view = live.views.of(viewer)
         message = {"type": "snapshot", "match": live.match.id, "version": live.match.version,
                    "view": view, "hash": view_hash(view), "at": self.clock.now_ms()}
         if ref is not None:

@@ -182,7 +182,7 @@ class Session:
             if not self._limited(None):
                 conn.send(error_message(error))
             return
-        if raw.get("type") != "ping" and self._limited(raw_ref(raw)):
+        if raw.get("type") != "ping" and self._limited(raw):
             return
         try:
             msg = parse_client(raw)
@@ -196,9 +196,9 @@ class Session:
             failed = ProtocolError(ErrorCode.UNAVAILABLE, "internal error; retry")
             conn.send(error_message(failed, msg.id))
 
-    def _limited(self, ref: Any) -> bool:
-        """Past the soft limit each message is refused with `rate_limited` (and its ref);
-        past the hard limit the connection is closed with 1008."""
+    def _limited(self, raw: dict[str, Any] | None) -> bool:
+        """Past the soft limit each message is refused with `rate_limited` (and the
+        ref of `raw`); past the hard limit the connection is closed with 1008."""
         bucket = self._bucket
         if bucket.take(self.conn.loop.time()):
             return False
@@ -208,7 +208,7 @@ class Session:
             conn.close(CloseCode.POLICY, "too many messages")
         else:
             error = ProtocolError(ErrorCode.RATE_LIMITED, "too many messages; slow down")
-            conn.send(error_message(error, ref))
+            conn.send(error_message(error, None if raw is None else raw_ref(raw)))
         return True
 
     async def end(self) -> None:

@@ -20,7 +20,7 @@ from game.core.match import (
     shift_clocks,
 )
 from game.core.records import from_record, to_record
-from game.core.views import updates, view_for
+from game.core.views import VIEWERS, updates, view_for, views_of
 from game.protocol.patch import apply_patch, view_hash
 
 CLOCKS = Clocks(turn_ms=10_000, first_move_ms=5_000, grace_ms=3_000, room_ttl_ms=60_000)
@@ -144,13 +144,14 @@ def test_records_round_trip() -> None:
 
 def test_views_patch_into_each_other() -> None:
     match = started("connect4")
-    views = {v: view_for(match, v) for v in (0, 1, None)}
+    views = views_of(match)
     for move in (3, 3, 4, 2):
         seat = match.position.to_move
         assert seat is not None
         match = handle(match, PlayMove(match.seats[seat].player, move), T0).match  # type: ignore[union-attr]
-        for viewer, step in updates(views, match).items():
-            patched = apply_patch(views[viewer], step.ops)
-            assert patched == step.view and view_hash(patched) == step.hash
-            views[viewer] = step.view
-    assert views[None]["legal"] == [] and views[None]["you"] is None
+        after, steps = updates(views, match)
+        for viewer in VIEWERS:
+            patched = apply_patch(views.of(viewer), steps[viewer].ops)
+            assert patched == after.of(viewer) and view_hash(patched) == steps[viewer].hash
+        views = after
+    assert views.of(None)["legal"] == [] and views.of(None)["you"] is None

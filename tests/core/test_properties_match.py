@@ -35,7 +35,7 @@ from game.core.match import (
     handle,
     new_match,
 )
-from game.core.views import VIEWERS, View, Viewer, updates, view_for
+from game.core.views import VIEWERS, Views, updates, view_for, views_of
 from game.protocol.patch import apply_patch, view_hash
 from game.rules import get_rules
 
@@ -62,7 +62,7 @@ class MatchMachine(RuleBasedStateMachine):
         super().__init__()
         self.match: Match
         self.now = START
-        self.views: dict[Viewer, View] = {}
+        self.views: Views
         self.frozen: tuple[Any, ...] | None = None
         self.commands = 0
 
@@ -70,7 +70,7 @@ class MatchMachine(RuleBasedStateMachine):
     def start(self, game: str, room: bool) -> None:
         seats = (Seat("alice", "Alice"), None if room else Seat("bob", "Bob"))
         self.match = new_match("m1", game, CLOCKS, self.now, seats)
-        self.views = {viewer: view_for(self.match, viewer) for viewer in VIEWERS}
+        self.views = views_of(self.match)
 
     # ---- the commands ----------------------------------------------------------------
 
@@ -91,18 +91,18 @@ class MatchMachine(RuleBasedStateMachine):
             assert after.moves == before.moves, command
             assert transition.ack_version is None
         # every viewer's patched view is its fresh view, with the announced hash
-        steps_ = updates(views_before, after)
+        views_after, steps_ = updates(views_before, after)
         for viewer in VIEWERS:
             step = steps_[viewer]
             fresh = view_for(after, viewer)
-            assert step.view == fresh
-            patched = apply_patch(views_before[viewer], step.ops)
+            assert views_after.of(viewer) == fresh
+            patched = apply_patch(views_before.of(viewer), step.ops)
             assert patched == fresh, (viewer, command, step.ops)
             assert view_hash(patched) == step.hash
             if not transition.changed:
-                assert fresh == views_before[viewer], (viewer, command)
+                assert fresh == views_before.of(viewer), (viewer, command)
         self.match = after
-        self.views = {viewer: steps_[viewer].view for viewer in VIEWERS}
+        self.views = views_after
         if after.result is not None:
             event(f"finished: {after.result.reason.value}")
 
@@ -170,8 +170,8 @@ class MatchMachine(RuleBasedStateMachine):
             return
         replayed = get_rules(self.match.game).replay(self.match.moves)
         assert replayed == self.match.position
-        assert self.match.position.board() == self.views[None]["board"]
-        assert self.views[None]["moves"] == list(self.match.moves)
+        assert self.match.position.board() == self.views.shared["board"]
+        assert self.views.shared["moves"] == list(self.match.moves)
         if self.match.phase is Phase.FINISHED and self.match.result is not None:
             outcome = replayed.outcome
             if self.match.result.reason.value in ("line", "draw"):

@@ -187,3 +187,19 @@ def test_winning_moves_match_brute_force(moves: list[int]) -> None:
     outcomes = {c: state.apply(c).outcome for c in state.legal_moves()}
     mine = tuple(c for c, o in outcomes.items() if o is not None and o.winner == me)
     assert state.winning_moves() == mine == state.winning_moves(me)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_last_cell_is_the_only_cell_a_move_changes(seed: int) -> None:
+    rng = random.Random(seed)
+    state: State = get_rules("connect4").initial()
+    assert state.last_cell is None
+    while not state.is_over:
+        before = state.board()
+        state = state.apply(rng.choice(state.legal_moves()))
+        after = state.board()
+        changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+        assert changed == [state.last_cell]
+    assert isinstance(state, Connect4State)
+    rebuilt = Connect4State.from_bitboards(state.position, state.mask)
+    assert rebuilt.last_cell is None and rebuilt.board() == state.board()
