@@ -33,39 +33,64 @@ def _legal(match: Match, viewer: Viewer) -> list[int]:
     return list(match.position.legal_moves())
 
 
-def shared_view(match: Match) -> View:
-    """Everything in a view that is the same for every viewer (all but `you`, `legal`)."""
-    result = match.result
+def shared_view(match: Match, since: Views | None = None) -> View:
+    """Everything in a view that is the same for every viewer (all but `you`, `legal`).
+
+    With `since` (the views of an earlier version of the same match), parts whose
+    source did not change are the earlier view's own objects: views are never
+    mutated, so they can share them, and an unchanged part then costs neither an
+    allocation nor a comparison when the two versions are diffed.
+    """
+    if since is None:
+        return {
+            "board": match.position.board(),
+            "deadline": match.deadline if match.phase is Phase.ACTIVE else None,
+            "game": match.game,
+            "moves": list(match.moves),
+            "players": _players(match),
+            "rematch": list(match.rematch),
+            "result": _result(match),
+            "status": match.phase.value,
+            "turn": match.turn,
+            "watchers": match.watchers,
+        }
+    old, before = since.shared, since.match
     return {
-        "board": match.position.board(),
+        "board": old["board"] if match.position is before.position else match.position.board(),
         "deadline": match.deadline if match.phase is Phase.ACTIVE else None,
         "game": match.game,
-        "moves": list(match.moves),
-        "players": [
-            {"bot": False, "grace": None, "name": "", "online": False}
-            if seat is None
-            else {
-                "bot": seat.bot is not None,
-                "grace": seat.grace,
-                "name": seat.name,
-                "online": seat.online,
-            }
-            for seat in match.seats
-        ],
-        "rematch": list(match.rematch),
-        "result": None
-        if result is None
-        else {"line": list(result.line), "reason": result.reason.value, "winner": result.winner},
+        "moves": old["moves"] if match.moves is before.moves else list(match.moves),
+        "players": old["players"] if match.seats is before.seats else _players(match),
+        "rematch": old["rematch"] if match.rematch is before.rematch else list(match.rematch),
+        "result": old["result"] if match.result is before.result else _result(match),
         "status": match.phase.value,
         "turn": match.turn,
         "watchers": match.watchers,
     }
 
 
-class Views(NamedTuple):
-    """The views of one version: the part every viewer shares, and each seat's `legal`
-    (a spectator's is always empty). Treat as immutable."""
+def _players(match: Match) -> list[dict[str, Any]]:
+    return [
+        {"bot": False, "grace": None, "name": "", "online": False}
+        if seat is None
+        else {"bot": seat.bot is not None, "grace": seat.grace, "name": seat.name,
+              "online": seat.online}
+        for seat in match.seats
+    ]
 
+
+def _result(match: Match) -> dict[str, Any] | None:
+    result = match.result
+    if result is None:
+        return None
+    return {"line": list(result.line), "reason": result.reason.value, "winner": result.winner}
+
+
+class Views(NamedTuple):
+    """The views of one version of `match`: the part every viewer shares, and each
+    seat's `legal` (a spectator's is always empty). Treat as immutable."""
+
+    match: Match
     shared: View
     legal: tuple[list[int], list[int]]
 
@@ -84,7 +109,7 @@ class Step(NamedTuple):
 
 def views_of(match: Match) -> Views:
     """The views of `match` at its current version."""
-    return Views(shared_view(match), _seat_legal(match))
+    return Views(match, shared_view(match), _seat_legal(match))
 
 
 def view_for(match: Match, viewer: Viewer) -> View:
@@ -153,7 +178,7 @@ def _only_cell(old: list[Any], new: list[Any], cell: int) -> bool:
 def updates(previous: Views, match: Match) -> tuple[Views, dict[Viewer, Step]]:
     """The views at `match.version`, and for each viewer the ops from its view in
     `previous` and the hash of its new view."""
-    shared = shared_view(match)
+    shared = shared_view(match, previous)
     legal = _seat_legal(match)
     canonical = _Canonical(shared)
     shared_ops = _diff_shared(previous.shared, shared, match.position.last_cell)
@@ -163,4 +188,4 @@ def updates(previous: Views, match: Match) -> tuple[Views, dict[Viewer, Step]]:
         ops = shared_ops if old == new else shared_ops + diff(old, new, "/legal")
         steps[seat] = Step(ops, canonical.crc(new, seat))
     steps[None] = Step(shared_ops, canonical.crc([], None))
-    return Views(shared, legal), steps
+    return Views(match, shared, legal), steps
