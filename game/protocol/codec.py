@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from enum import StrEnum
 from typing import Any
 
@@ -161,27 +162,24 @@ def _no_ext(code: int, data: bytes) -> Any:
     raise ValueError("msgpack ext types are not accepted")
 
 
+_MSGPACK_OPTIONS: dict[str, Any] = {
+    "raw": False, "strict_map_key": True, "ext_hook": _no_ext, "max_ext_len": 0,
+    "use_list": True, "timestamp": 0,
+}
+
+
 def decode_msgpack(data: bytes, max_len: int = 4096) -> dict[str, Any]:
     """Decode one binary frame into a message map, with every length bounded."""
     try:
         value = msgpack.unpackb(
-            data,
-            raw=False,
-            strict_map_key=True,
-            ext_hook=_no_ext,
-            max_str_len=max_len,
-            max_bin_len=max_len,
-            max_array_len=max_len,
-            max_map_len=max_len,
-            max_ext_len=0,
-            use_list=True,
-            timestamp=0,
-        )
+            data, max_str_len=max_len, max_bin_len=max_len, max_array_len=max_len,
+            max_map_len=max_len, **_MSGPACK_OPTIONS)
     except (ValueError, TypeError, msgpack.UnpackException, RecursionError) as exc:
         raise UndecodableFrame("frame is not valid msgpack") from exc
     except Exception as exc:  # msgpack raises a handful of private error types
         raise UndecodableFrame("frame is not valid msgpack") from exc
-    return _as_message(value)
+    # strings are strict UTF-8 (raw=False), which cannot hold a lone surrogate
+    return _as_message(value, checked_text=True)
 
 
 def _as_message(value: Any, checked_text: bool = False) -> dict[str, Any]:
@@ -193,10 +191,13 @@ def _as_message(value: Any, checked_text: bool = False) -> dict[str, Any]:
 
 
 def _flat_and_bounded(value: dict[str, Any]) -> bool:
-    """True for the common message (no nested maps or lists) whose integers fit 64
-    bits; its strings need no check when orjson decoded them (it refuses lone
-    surrogates). Anything else takes the full `_check_tree`."""
-    for item in value.values():
+    """True for the common message (string keys, no nested maps or lists, no floats)
+    whose integers fit 64 bits; its strings need no check when the decoder refuses
+    lone surrogates (orjson; msgpack with strict UTF-8). Anything else takes the full
+    `_check_tree`."""
+    for key, item in value.items():
+        if type(key) is not str:  # msgpack maps may have bytes keys
+            return False
         kind = type(item)
         if kind is int:
             if not MIN_INT <= item <= MAX_INT:
@@ -217,8 +218,15 @@ def encode_json_bytes(message: Any) -> bytes:
 
 
 
+_packers = threading.local()
+
+
 def encode_msgpack(message: Any) -> bytes:
-    data: bytes = msgpack.packb(message, use_bin_type=True)
+    # one Packer per thread: building one per message costs more than the packing
+    packer = getattr(_packers, "packer", None)
+    if packer is None:
+        packer = _packers.packer = msgpack.Packer(use_bin_type=True)
+    data: bytes = packer.pack(message)
     return data
 
 
