@@ -14,6 +14,7 @@ from game.protocol.errors import ErrorCode, ProtocolError
 
 ROOM_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 ROOM_CODE_LENGTH = 6
+_CODES = len(ROOM_ALPHABET) ** ROOM_CODE_LENGTH
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +84,13 @@ class Lobby:
 
     def _new_code(self) -> str:
         while True:
-            code = "".join(self._rng.choice(ROOM_ALPHABET) for _ in range(ROOM_CODE_LENGTH))
+            # one draw for the whole code (each SystemRandom draw is a syscall)
+            number = self._rng.randrange(_CODES)
+            letters = []
+            for _ in range(ROOM_CODE_LENGTH):
+                number, digit = divmod(number, len(ROOM_ALPHABET))
+                letters.append(ROOM_ALPHABET[digit])
+            code = "".join(letters)
             if code not in self._rooms:
                 return code
 
