@@ -31,6 +31,9 @@ _ALLOWED = {
 }
 
 
+_ACTIVE = Phase.ACTIVE  # looked up on every move: a module constant is cheaper
+
+
 class InvalidTransition(RuntimeError):
     """A phase change the lifecycle does not allow: a bug, never a client error."""
 
@@ -107,7 +110,7 @@ class Match:
 
     @property
     def turn(self) -> int | None:
-        return self.position.to_move if self.phase is Phase.ACTIVE else None
+        return self.position.to_move if self.phase is _ACTIVE else None
 
     def next_wakeup(self) -> int | None:
         """The earliest time at which `Tick` would change this match."""

@@ -109,7 +109,8 @@ class Step(NamedTuple):
 
 def views_of(match: Match) -> Views:
     """The views of `match` at its current version."""
-    return Views(match, shared_view(match), _seat_legal(match))
+    shared = shared_view(match)
+    return Views(match, shared, _seat_legal(match, shared["turn"]))
 
 
 def view_for(match: Match, viewer: Viewer) -> View:
@@ -120,8 +121,7 @@ def view_for(match: Match, viewer: Viewer) -> View:
     return view
 
 
-def _seat_legal(match: Match) -> tuple[list[int], list[int]]:
-    turn = match.turn
+def _seat_legal(match: Match, turn: int | None) -> tuple[list[int], list[int]]:
     if turn is None:
         return [], []
     legal = list(match.position.legal_moves())
@@ -179,7 +179,7 @@ def updates(previous: Views, match: Match) -> tuple[Views, dict[Viewer, Step]]:
     """The views at `match.version`, and for each viewer the ops from its view in
     `previous` and the hash of its new view."""
     shared = shared_view(match, previous)
-    legal = _seat_legal(match)
+    legal = _seat_legal(match, shared["turn"])
     canonical = _Canonical(shared)
     shared_ops = _diff_shared(previous.shared, shared, match.position.last_cell)
     steps: dict[Viewer, Step] = {}

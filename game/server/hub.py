@@ -45,6 +45,8 @@ from game.server.settings import Settings
 from game.store.base import Store, VersionConflict
 
 log = structlog.get_logger("game.hub")
+FINISHED_HISTORY = 4
+"""Versions of patches kept once a match is over (the last moves and the ending)."""
 
 
 @dataclass(eq=False)
@@ -308,6 +310,14 @@ class Hub:
             self._arm(live)
 
     def _on_finished(self, match: Match) -> None:
+        live = self.matches.get(match.id)
+        if live is not None:
+            # A finished match's patches are rarely asked for again (a client that
+            # missed more than these gets a snapshot); freeing them now, while they
+            # are still in the CPU's caches, is much cheaper than when the match
+            # leaves the finished cache.
+            while len(live.history) > FINISHED_HISTORY:
+                live.history.popleft()
         if match.room is not None:
             self.lobby.close_room(match.room)
         for seat in match.seats:
