@@ -8,8 +8,10 @@ as epoch milliseconds, so every deadline is testable without waiting.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
+from typing import Any
 
 from game.protocol.errors import ErrorCode, ProtocolError
 from game.rules import IllegalMove, get_rules
@@ -225,18 +227,27 @@ def _finish(match: Match, result: Result) -> Match:
     )
 
 
-_MATCH_FIELDS = tuple(f.name for f in fields(Match))
-_new = object.__new__
-_set = object.__setattr__
+def _record_builder(*changed: str) -> Callable[..., Match]:
+    """A function `(match, *values) -> Match` that copies `match` with the `changed`
+    fields set to `values`: `dataclasses.replace` for the hottest path (one new record
+    per move), generated once from the field list, as dataclasses generate __init__,
+    so it cannot fall out of step with `Match`. Match has no __post_init__ to skip."""
+    names = [f.name for f in fields(Match)]
+    unknown = set(changed) - set(names)
+    if unknown:
+        raise TypeError(f"not fields of Match: {sorted(unknown)}")
+    body = [f"def build(match, {', '.join(changed)}):", "    new = _new(Match)"]
+    body += [f"    _set(new, {name!r}, {name if name in changed else 'match.' + name})"
+             for name in names]
+    body.append("    return new")
+    scope: dict[str, Any] = {"_new": object.__new__, "_set": object.__setattr__,
+                             "Match": Match}
+    exec("\n".join(body), scope)  # trusted: the text is built from our own field names
+    built: Callable[..., Match] = scope["build"]
+    return built
 
 
-def _evolve(match: Match, **changes: object) -> Match:
-    """`dataclasses.replace` for the hottest path (one new record per move), without
-    its per-field bookkeeping; Match has no __post_init__ to skip."""
-    new: Match = _new(Match)
-    for name in _MATCH_FIELDS:
-        _set(new, name, changes[name] if name in changes else getattr(match, name))
-    return new
+_moved = _record_builder("position", "moves", "version", "turn_version", "recent", "deadline")
 
 
 def _bump(match: Match) -> Match:
@@ -316,8 +327,7 @@ def _play(match: Match, cmd: PlayMove, now: int) -> Transition:
     if outcome is None:
         clocks = match.clocks
         deadline = now + (clocks.first_move_ms if len(moves) < 2 else clocks.turn_ms)
-    moved = _evolve(match, position=position, moves=moves, version=version,
-                    turn_version=version, recent=recent, deadline=deadline)
+    moved = _moved(match, position, moves, version, version, recent, deadline)
     if outcome is not None:
         reason = Reason.DRAW if outcome.winner is None else Reason.LINE
         moved = _finish(moved, Result(outcome.winner, reason, tuple(outcome.line)))

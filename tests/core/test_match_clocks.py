@@ -155,3 +155,18 @@ def test_views_patch_into_each_other() -> None:
             assert patched == after.of(viewer) and view_hash(patched) == steps[viewer].hash
         views = after
     assert views.of(None)["legal"] == [] and views.of(None)["you"] is None
+
+
+def test_the_generated_record_builder_copies_every_other_field() -> None:
+    from dataclasses import replace
+
+    import pytest
+
+    from game.core.match import _moved, _record_builder
+
+    match = handle(play(started("connect4"), [3, 3], T0), Presence("bob", False), T0).match
+    built = _moved(match, match.position, (1, 2), 9, 8, (), 123)
+    assert built == replace(match, moves=(1, 2), version=9, turn_version=8, recent=(),
+                            deadline=123)
+    with pytest.raises(TypeError):
+        _record_builder("no_such_field")
