@@ -175,6 +175,9 @@ def _only_cell(old: list[Any], new: list[Any], cell: int) -> bool:
             and old[cell + 1:] == new[cell + 1:])
 
 
+_tuple_new = tuple.__new__  # a NamedTuple's own __new__ is a Python lambda: 3 per move
+
+
 def updates(previous: Views, match: Match) -> tuple[Views, dict[Viewer, Step]]:
     """The views at `match.version`, and for each viewer the ops from its view in
     `previous` and the hash of its new view."""
@@ -186,6 +189,6 @@ def updates(previous: Views, match: Match) -> tuple[Views, dict[Viewer, Step]]:
     for seat in (0, 1):
         old, new = previous.legal[seat], legal[seat]
         ops = shared_ops if old == new else shared_ops + diff(old, new, "/legal")
-        steps[seat] = Step(ops, canonical.crc(new, seat))
-    steps[None] = Step(shared_ops, canonical.crc([], None))
-    return Views(match, shared, legal), steps
+        steps[seat] = _tuple_new(Step, (ops, canonical.crc(new, seat)))
+    steps[None] = _tuple_new(Step, (shared_ops, canonical.crc([], None)))
+    return _tuple_new(Views, (match, shared, legal)), steps

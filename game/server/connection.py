@@ -103,12 +103,15 @@ def frame_bytes(first: int, payload: bytes) -> bytes:
     the first byte (FIN and opcode)."""
     size = len(payload)
     if size < 126:
-        header = bytes((first, size))
-    elif size < 1 << 16:
-        header = bytes((first, 126)) + size.to_bytes(2, "big")
-    else:
-        header = bytes((first, 127)) + size.to_bytes(8, "big")
-    return header + payload
+        headers = _SHORT_HEADERS.get(first)  # text and binary; control frames are rare
+        return (bytes((first, size)) if headers is None else headers[size]) + payload
+    if size < 1 << 16:
+        return bytes((first, 126)) + size.to_bytes(2, "big") + payload
+    return bytes((first, 127)) + size.to_bytes(8, "big") + payload
+
+
+_SHORT_HEADERS = {first: [bytes((first, size)) for size in range(126)]
+                  for first in (0x81, 0x82)}
 
 
 def unframe(frame: bytes) -> tuple[int, bytes]:
