@@ -339,9 +339,10 @@ class HandshakeRefused(Exception):
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 
 
-def frame_header(opcode: int, length: int, fin: bool = True, mask: bytes = b"\0\0\0\0") -> bytes:
+def frame_header(opcode: int, length: int, fin: bool = True, mask: bytes = b"\0\0\0\0",
+                 rsv: int = 0) -> bytes:
     """A masked client frame header announcing `length` payload bytes."""
-    first = (0x80 if fin else 0) | opcode
+    first = (0x80 if fin else 0) | rsv | opcode
     if length < 126:
         head = struct.pack("!BB", first, 0x80 | length)
     elif length < 2**16:

@@ -41,15 +41,7 @@ def masked(opcode: int, payload: bytes, fin: bool = True, rsv: int = 0,
            mask: bytes | None = None) -> bytes:
     """A client frame with a real (random) mask."""
     key = os.urandom(4) if mask is None else mask
-    first = (0x80 if fin else 0) | rsv | opcode
-    size = len(payload)
-    if size < 126:
-        head = struct.pack("!BB", first, 0x80 | size)
-    elif size < 2**16:
-        head = struct.pack("!BBH", first, 0x80 | 126, size)
-    else:
-        head = struct.pack("!BBQ", first, 0x80 | 127, size)
-    return head + key + apply_mask(payload, key)
+    return frame_header(opcode, len(payload), fin, key, rsv) + apply_mask(payload, key)
 
 
 def text(message: dict[str, Any], **kwargs: Any) -> bytes:
