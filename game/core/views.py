@@ -50,7 +50,7 @@ def shared_view(match: Match, since: Views | None = None) -> View:
             "players": _players(match),
             "rematch": list(match.rematch),
             "result": _result(match),
-            "status": match.phase.value,
+            "status": match.phase._value_,
             "turn": match.turn,
             "watchers": match.watchers,
         }
@@ -63,7 +63,7 @@ def shared_view(match: Match, since: Views | None = None) -> View:
         "players": old["players"] if match.seats is before.seats else _players(match),
         "rematch": old["rematch"] if match.rematch is before.rematch else list(match.rematch),
         "result": old["result"] if match.result is before.result else _result(match),
-        "status": match.phase.value,
+        "status": match.phase._value_,
         "turn": match.turn,
         "watchers": match.watchers,
     }
@@ -83,7 +83,7 @@ def _result(match: Match) -> dict[str, Any] | None:
     result = match.result
     if result is None:
         return None
-    return {"line": list(result.line), "reason": result.reason.value, "winner": result.winner}
+    return {"line": list(result.line), "reason": result.reason._value_, "winner": result.winner}
 
 
 class Views(NamedTuple):
@@ -175,7 +175,7 @@ def _only_cell(old: list[Any], new: list[Any], cell: int) -> bool:
             and old[cell + 1:] == new[cell + 1:])
 
 
-_tuple_new = tuple.__new__  # a NamedTuple's own __new__ is a Python lambda: 3 per move
+_tuple_new = tuple.__new__  # a NamedTuple's own __new__ is a Python lambda: 4 per move
 
 
 def updates(previous: Views, match: Match) -> tuple[Views, dict[Viewer, Step]]:
@@ -188,7 +188,12 @@ def updates(previous: Views, match: Match) -> tuple[Views, dict[Viewer, Step]]:
     steps: dict[Viewer, Step] = {}
     for seat in (0, 1):
         old, new = previous.legal[seat], legal[seat]
-        ops = shared_ops if old == new else shared_ops + diff(old, new, "/legal")
+        if old == new:
+            ops = shared_ops
+        elif not old or not new:  # the turn passed: one op either way
+            ops = [*shared_ops, {"op": "replace", "path": "/legal", "value": new}]
+        else:
+            ops = shared_ops + diff(old, new, "/legal")
         steps[seat] = _tuple_new(Step, (ops, canonical.crc(new, seat)))
     steps[None] = _tuple_new(Step, (shared_ops, canonical.crc([], None)))
     return _tuple_new(Views, (match, shared, legal)), steps

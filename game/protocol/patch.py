@@ -77,7 +77,7 @@ def _diff_lists(ops: list[Op], old: list[Any], new: list[Any], path: str) -> Non
                       if a is not b and (type(a) is not type(b) or a != b)]:
             diff_into(ops, old[index], new[index], f"{path}/{index}")
     elif size > common and new[:common] == old:  # appended to (the move list)
-        ops.extend({"op": "add", "path": f"{path}/-", "value": value} for value in new[common:])
+        ops += [{"op": "add", "path": f"{path}/-", "value": value} for value in new[common:]]
     elif size < common and old[:size] == new:  # cut short
         ops.extend({"op": "remove", "path": f"{path}/{index}"}
                    for index in range(common - 1, size - 1, -1))
