@@ -116,9 +116,9 @@ class Match:
 
     def next_wakeup(self) -> int | None:
         """The earliest time at which `Tick` would change this match."""
-        if self.phase is Phase.FINISHED:
-            return None
-        if self.phase is Phase.WAITING:
+        if self.phase is not _ACTIVE:
+            if self.phase is Phase.FINISHED:
+                return None
             return self.created_at + self.clocks.room_ttl_ms
         first = self.deadline
         for seat in self.seats:
@@ -300,9 +300,9 @@ def _play(match: Match, cmd: PlayMove, now: int) -> Transition:
             if (entry[1] == ref and entry[0] == seat and entry[2] == cmd.move
                     and entry[3] == cmd.version and type(entry[1]) is type(ref)):
                 return Transition(match, ack_version=entry[4])
-    if match.phase is Phase.FINISHED:
-        raise ProtocolError(ErrorCode.MATCH_OVER, "the match is over")
-    if match.phase is Phase.WAITING:
+    if match.phase is not _ACTIVE:
+        if match.phase is Phase.FINISHED:
+            raise ProtocolError(ErrorCode.MATCH_OVER, "the match is over")
         raise ProtocolError(ErrorCode.NOT_YOUR_TURN, "waiting for an opponent to join")
     if cmd.version is not None and not match.turn_version <= cmd.version <= match.version:
         raise ProtocolError(
@@ -331,7 +331,7 @@ def _play(match: Match, cmd: PlayMove, now: int) -> Transition:
     if outcome is not None:
         reason = Reason.DRAW if outcome.winner is None else Reason.LINE
         moved = _finish(moved, Result(outcome.winner, reason, tuple(outcome.line)))
-    return Transition(moved, changed=True, ack_version=version)
+    return Transition(moved, True, version)
 
 
 def _resign(match: Match, cmd: Resign) -> Transition:
