@@ -51,6 +51,11 @@ class Handlers:
         ref = msg.id
         match_id = getattr(msg, "match", None)
         try:
+            player = conn.player
+            if type(msg) is m.Move and player is not None:  # the common case, first
+                await self._command(conn, msg.match, PlayMove(player, msg.move, msg.version,
+                                                              ref), ref)
+                return
             if isinstance(msg, m.Hello):
                 await self.hello(conn, msg)
                 return
@@ -64,11 +69,8 @@ class Handlers:
             conn.send(error_message(error, ref, match_id))
 
     async def _route(self, conn: Connection, msg: m.AnyClientMessage) -> None:
-        assert conn.player is not None
-        if isinstance(msg, m.Move):
-            await self._command(conn, msg.match, PlayMove(conn.player, msg.move, msg.version,
-                                                          msg.id), msg.id)
-        elif isinstance(msg, m.Resign):
+        assert conn.player is not None  # moves never get here: `dispatch` takes them first
+        if isinstance(msg, m.Resign):
             await self._command(conn, msg.match, Resign(conn.player), msg.id)
         elif isinstance(msg, m.Rematch):
             await self._command(conn, msg.match, OfferRematch(conn.player), msg.id)

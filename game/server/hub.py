@@ -192,7 +192,8 @@ class Hub:
 
     async def submit(self, match_id: str, command: Command) -> Transition:
         live = self.matches.get(match_id) or await self.live(match_id)
-        async with live.lock:
+        await live.lock.acquire()  # not `async with`: two fewer coroutines per move
+        try:
             before = live.match
             now = self.clock.now_ms()
             transition = handle(before, command, now)
@@ -210,6 +211,8 @@ class Hub:
                 self._publish(live, transition.match, now)
             if transition.rematch_agreed:
                 await self._start_rematch(live)
+        finally:
+            live.lock.release()
         if transition.changed:
             self._after(live)
         return transition
