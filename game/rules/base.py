@@ -99,10 +99,14 @@ class State(ABC):
 
     Equality and hashing depend on the position only (stones and side to move), never
     on the order of the moves that reached it.  Subclasses store their fields with
-    ``object.__setattr__``; any later assignment raises ``AttributeError``.
+    ``object.__setattr__`` (``_ply`` and ``_outcome`` included, which this class
+    reads); any later assignment raises ``AttributeError``.
     """
 
-    __slots__ = ()
+    __slots__ = ("_outcome", "_ply")
+
+    _ply: int
+    _outcome: Outcome | None
 
     def __setattr__(self, name: str, value: object) -> NoReturn:
         raise AttributeError(f"{type(self).__name__} is immutable; cannot set {name!r}")
@@ -116,19 +120,19 @@ class State(ABC):
         """The :class:`Rules` of the game this state belongs to."""
 
     @property
-    @abstractmethod
     def ply(self) -> int:
         """Number of stones (marks) placed so far."""
+        return self._ply
 
     @property
-    @abstractmethod
     def outcome(self) -> Outcome | None:
         """``None`` while the game runs, else the :class:`Outcome`."""
+        return self._outcome
 
     @property
     def to_move(self) -> int | None:
         """The seat to move (0 or 1), or ``None`` once the game is over."""
-        return None if self.outcome is not None else self.ply & 1
+        return None if self._outcome is not None else self._ply & 1
 
     @property
     def last_cell(self) -> int | None:

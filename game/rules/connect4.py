@@ -131,12 +131,10 @@ class Connect4State(State):
     :attr:`position` and :attr:`mask` expose Pons' bitboards for fast engines.
     """
 
-    __slots__ = ("_cells", "_last", "_mask", "_outcome", "_ply", "_pos")
+    __slots__ = ("_cells", "_last", "_mask", "_pos")
 
     _pos: int
     _mask: int
-    _ply: int
-    _outcome: Outcome | None
     _cells: tuple[int | None, ...] | None
     _last: int | None
     """The public board, kept up to date by `apply` (None: rebuilt when asked)."""
@@ -186,14 +184,6 @@ class Connect4State(State):
         return CONNECT4
 
     @property
-    def ply(self) -> int:
-        return self._ply
-
-    @property
-    def outcome(self) -> Outcome | None:
-        return self._outcome
-
-    @property
     def position(self) -> int:
         """Bitboard of the stones of seat ``ply % 2`` (the side to move while running)."""
         return self._pos
@@ -202,10 +192,6 @@ class Connect4State(State):
     def mask(self) -> int:
         """Bitboard of all stones."""
         return self._mask
-
-    @property
-    def to_move(self) -> int | None:
-        return None if self._outcome is not None else self._ply & 1
 
     @property
     def last_cell(self) -> int | None:

@@ -46,11 +46,9 @@ def winning_cells(marks: int, empty: int) -> int:
 class TicTacToeState(State):
     """A tic-tac-toe position (immutable, hashable)."""
 
-    __slots__ = ("_marks", "_outcome", "_ply")
+    __slots__ = ("_marks",)
 
     _marks: tuple[int, int]
-    _ply: int
-    _outcome: Outcome | None
 
     def __init__(self) -> None:
         """The empty board; prefer ``get_rules("tictactoe").initial()``."""
@@ -84,14 +82,6 @@ class TicTacToeState(State):
     @property
     def rules(self) -> TicTacToe:
         return TICTACTOE
-
-    @property
-    def ply(self) -> int:
-        return self._ply
-
-    @property
-    def outcome(self) -> Outcome | None:
-        return self._outcome
 
     def marks(self, seat: int) -> int:
         """Bitmask of the cells marked by ``seat`` (bit ``i`` = cell ``i``)."""
