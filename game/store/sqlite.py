@@ -9,13 +9,14 @@ send an `ack` only for a move that survives a crash.
 from __future__ import annotations
 
 import asyncio
-import json
 import queue
 import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from game.core.match import Match
 from game.core.records import from_record, to_record
@@ -115,7 +116,8 @@ class SQLiteStore:
         return await future
 
     async def commit(self, match: Match, expected_version: int) -> None:
-        payload = json.dumps(to_record(match), separators=(",", ":"))
+        # orjson: the record is written on every move, and this runs on the event loop
+        payload = orjson.dumps(to_record(match)).decode("utf-8")
 
         def job(db: sqlite3.Connection) -> None:
             if expected_version == 0:
@@ -143,14 +145,14 @@ class SQLiteStore:
             return None if row is None else str(row[0])
 
         record = await self._call(job)
-        return None if record is None else from_record(json.loads(record))
+        return None if record is None else from_record(orjson.loads(record))
 
     async def live_matches(self) -> list[Match]:
         def job(db: sqlite3.Connection) -> list[str]:
             rows = db.execute("SELECT record FROM matches WHERE phase != 'finished'").fetchall()
             return [str(row[0]) for row in rows]
 
-        return [from_record(json.loads(record)) for record in await self._call(job)]
+        return [from_record(orjson.loads(record)) for record in await self._call(job)]
 
     async def save_player(self, player: PlayerRecord) -> None:
         def job(db: sqlite3.Connection) -> None:
