@@ -454,7 +454,8 @@ SETTINGS = {
     "grace_seconds": "seconds a dropped player's seat is kept",
     "room_ttl_seconds": "seconds a private room waits for its second player",
     "watchers_flush_ms": "milliseconds over which watcher-count changes are batched",
-    "history_versions": "patches kept per match for `sync` with `since`",
+    "history_versions": "versions of patches kept per live match for `sync` with `since` "
+                        "(the last 4 once it is over)",
     "max_connections_per_address": "connections from one address (more: HTTP 403)",
     "max_live_matches_per_player": "live matches, rooms included, one player may hold "
     "(more: `rate_limited`)",
