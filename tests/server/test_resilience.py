@@ -243,3 +243,29 @@ async def test_room_clocks_and_sync_since_gives_exactly_the_missed_patches(
             await back.send({"type": "sync", "match": match, "since": since})
             patches = [await back.expect("patch") for _ in range(current - since)]
             assert [p["version"] for p in patches] == list(range(since + 1, current + 1))
+
+
+async def test_sync_after_the_end_resends_the_last_versions_or_a_snapshot(
+    server: ServerProcess, codec: str
+) -> None:
+    async with connect(server, codec) as a, connect(server, codec) as b:
+        await a.hello()
+        await b.hello()
+        room = await a.request({"type": "create_room", "game": "tictactoe"})
+        await b.request({"type": "join_room", "code": room["code"]})
+        match = room["match"]
+        await a.until_view(match, lambda v: v["status"] == "active")
+        seats = {a.views[match]["you"]: a, b.views[match]["you"]: b}
+        await play_out(seats, match, TTT_WIN)
+        await a.until_view(match, lambda v: v["status"] == "finished")
+        final = a.versions[match]
+        assert final > 5  # enough versions that the early ones are gone
+        a.views.pop(match)  # this client would refuse patches it already has
+        a.inbox.clear()
+        await a.send({"type": "sync", "match": match, "since": final - 2})
+        patches = [await a.expect("patch") for _ in range(2)]
+        assert [p["version"] for p in patches] == [final - 1, final]
+        assert (await a.expect("ack"))["version"] == final
+        await a.send({"type": "sync", "match": match, "since": 1})
+        snapshot = await a.expect("snapshot")
+        assert snapshot["version"] == final and snapshot["view"]["status"] == "finished"
