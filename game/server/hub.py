@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Coroutine
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import orjson
 import structlog
 
 from game.core.lobby import Lobby
@@ -36,17 +35,17 @@ from game.core.match import (
     rematch_of,
     shift_clocks,
 )
-from game.core.views import Step, Viewer, Views, updates, views_of
+from game.core.views import Viewer, Views, updates, views_of
 from game.protocol.errors import ErrorCode, ProtocolError
 from game.protocol.patch import view_hash
 from game.server.bots import BotFailed, BotRunner
 from game.server.clock import Clock
 from game.server.connection import Connection, Outgoing
+from game.server.history import History
 from game.server.settings import Settings
 from game.store.base import Store, VersionConflict
 
 log = structlog.get_logger("game.hub")
-_RECORD_INDEX: dict[Viewer, int] = {0: 0, 1: 2, None: 4}
 FINISHED_HISTORY = 4
 """Versions of patches kept once a match is over (the last moves and the ending)."""
 
@@ -55,8 +54,7 @@ FINISHED_HISTORY = 4
 class LiveMatch:
     match: Match
     views: Views
-    history: deque[tuple[int, int, bytes]]
-    """(version, at, the patches of that version): see `Hub._record`."""
+    history: History
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     watchers: set[Connection] = field(default_factory=set)
     timer: asyncio.TimerHandle | None = None
@@ -134,7 +132,7 @@ class Hub:
     # ---- registry --------------------------------------------------------------------
 
     def _register(self, match: Match) -> LiveMatch:
-        live = LiveMatch(match, views_of(match), deque(maxlen=self.settings.history_versions))
+        live = LiveMatch(match, views_of(match), History(self.settings.history_versions))
         self.matches[match.id] = live
         if match.phase is Phase.FINISHED:
             self._remember_finished(match.id)
@@ -222,7 +220,7 @@ class Hub:
         live.views, steps = updates(live.views, match)
         live.match = match
         live.at = now
-        live.history.append((match.version, now, self._record(steps)))
+        live.history.add(match.version, now, steps)
         for viewer in (0, 1):
             seat = match.seats[viewer]
             conn = self.connections.get(seat.player) if seat is not None else None
@@ -259,30 +257,11 @@ class Hub:
         self, live: LiveMatch, viewer: Viewer, since: int
     ) -> list[dict[str, Any]] | None:
         """The stored patches after `since`, or None when some are no longer kept."""
-        if since == live.match.version:
-            return []
-        if since > live.match.version or not live.history:
+        kept = live.history.since(since, live.match.version, viewer)
+        if kept is None:
             return None
-        first = live.history[0][0]
-        if since + 1 < first:
-            return None
-        index = _RECORD_INDEX[viewer]
-        patches = []
-        for version, at, blob in live.history:
-            if version > since:
-                record = orjson.loads(blob)
-                patches.append(self._patch(live.match.id, version, record[index],
-                                           record[index + 1], at))
-        return patches
-
-    @staticmethod
-    def _record(steps: dict[Viewer, Step]) -> bytes:
-        """A version's patches as JSON bytes: an object the cyclic GC never scans and
-        that frees at once, where the ops themselves (a dozen small containers a
-        version, kept for the whole match) cost collections and cold frees."""
-        seat0, seat1, spectators = steps[0], steps[1], steps[None]
-        return orjson.dumps((seat0.ops, seat0.hash, seat1.ops, seat1.hash,
-                             spectators.ops, spectators.hash))
+        return [self._patch(live.match.id, version, ops, hash_, at)
+                for version, at, ops, hash_ in kept]
 
     # ---- after a change: timers, bots, endings ---------------------------------------
 
@@ -333,12 +312,7 @@ class Hub:
     def _on_finished(self, match: Match) -> None:
         live = self.matches.get(match.id)
         if live is not None:
-            # A finished match's patches are rarely asked for again (a client that
-            # missed more than these gets a snapshot); freeing them now, while they
-            # are still in the CPU's caches, is much cheaper than when the match
-            # leaves the finished cache.
-            while len(live.history) > FINISHED_HISTORY:
-                live.history.popleft()
+            live.history.keep_last(FINISHED_HISTORY)
         if match.room is not None:
             self.lobby.close_room(match.room)
         for seat in match.seats:
