@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
+
+from pydantic import ValidationError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,5 +22,20 @@ def run(args: argparse.Namespace) -> int:
     overrides = {key: value for key, value in
                  {"host": args.host, "port": args.port, "db": args.db}.items()
                  if value is not None}
-    serve(Settings(**overrides))
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        sys.stderr.write(f"game serve: invalid settings\n{describe(exc)}\n")
+        return 2
+    serve(settings)
     return 0
+
+
+def describe(exc: ValidationError) -> str:
+    """One line per invalid setting, named as its environment variable."""
+    lines = []
+    for error in exc.errors(include_url=False, include_input=False):
+        name = "GAME_" + "_".join(str(part) for part in error["loc"]).upper()
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"  {name}: {message}")
+    return "\n".join(lines)

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,7 +23,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     db: str = Field(default_factory=default_db_path, description="SQLite file or :memory:")
-    redis_url: str | None = None
+    redis_url: str | None = Field(
+        None, description="reserved for the Redis scale-out mode of DESIGN.md, which is not "
+        "built yet: setting it is refused rather than silently ignored")
 
     websocket: Literal["native", "asgi"] = Field(
         "native", description="`/ws` served by our own RFC 6455 protocol under uvicorn "
@@ -84,3 +86,13 @@ class Settings(BaseSettings):
         False, description="check every sent message against /api/protocol (tests only)"
     )
     test_clock: bool = Field(False, description="enable /_test/clock (tests only)")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _no_redis_yet(cls, value: str | None) -> str | None:
+        # An operator who sets it expects several processes to share state; running
+        # alone on the embedded store instead would split their players silently.
+        if value is not None:
+            raise ValueError("the Redis scale-out mode is not built yet; unset "
+                             "GAME_REDIS_URL to run one process on the embedded store")
+        return value
