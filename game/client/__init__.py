@@ -35,15 +35,13 @@ from game.client.bot import (
     play_match,
     run_games,
 )
-from game.client.client import (
+from game.client.client import Client
+from game.client.errors import (
     NO_RECONNECT,
     RESENDABLE,
     Backoff,
-    Client,
     ClientClosed,
-    CodecName,
     ConnectionLost,
-    MatchState,
     ServerError,
     Stats,
 )
@@ -64,6 +62,8 @@ from game.client.events import (
     View,
     Welcome,
 )
+from game.client.tracker import MatchState
+from game.client.wire import CodecName
 
 __all__ = [
     "NO_RECONNECT",

@@ -22,8 +22,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from game.client.client import Client, CodecName, ServerError
+from game.client.client import Client
+from game.client.errors import ServerError
 from game.client.events import View
+from game.client.wire import CodecName
 
 Outcome = Literal["win", "loss", "draw"]
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from game.client.bot import Bot, GameResult, Mode, QuickMatch, RoomCode, Score, VsBot, run_games
-from game.client.client import ClientClosed, ServerError
+from game.client.errors import ClientClosed, ServerError
 
 BUILTIN_LEVELS = ("random", "easy", "medium", "hard")
 

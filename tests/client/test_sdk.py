@@ -291,10 +291,10 @@ def test_the_sdk_docstring_examples() -> None:
 
     import game.client.bot
     import game.client.builtin
-    import game.client.client
+    import game.client.errors
     import game.client.events
 
-    for module in (game.client.bot, game.client.builtin, game.client.client,
+    for module in (game.client.bot, game.client.builtin, game.client.errors,
                    game.client.events):
         failed, tried = doctest.testmod(module)
         assert failed == 0 and tried > 0, module.__name__
