@@ -260,3 +260,18 @@ async def play_out(
 
         for client in players.values():
             await client.until_view(match, arrived)
+
+
+async def seated(
+    a: Client, b: Client, game: str, **room: Any
+) -> tuple[str, dict[int, Client]]:
+    """`a` opens a room (with `room`'s clocks), `b` joins it; once both see the match
+    active, its id and the two clients by seat."""
+    await a.hello()
+    await b.hello()
+    opened = await a.request({"type": "create_room", "game": game, **room})
+    await b.request({"type": "join_room", "code": opened["code"]})
+    match: str = opened["match"]
+    for client in (a, b):
+        await client.until_view(match, lambda v: v["status"] == "active")
+    return match, {a.views[match]["you"]: a, b.views[match]["you"]: b}

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from tests.server.test_play import C4_WIN, TTT_WIN, quick_match
-from tests.support import ServerProcess, advance_clock, connect, play_out, start_server
+from tests.support import (
+    ServerProcess,
+    advance_clock,
+    connect,
+    play_out,
+    seated,
+    start_server,
+)
 
 GRACE_MS, TURN_MS, FIRST_MS = 20_000, 60_000, 30_000
 
@@ -215,15 +222,7 @@ async def test_room_clocks_and_sync_since_gives_exactly_the_missed_patches(
     clocked: ServerProcess, codec: str
 ) -> None:
     async with connect(clocked, codec) as a, connect(clocked, codec) as b:
-        await a.hello()
-        await b.hello()
-        room = await a.request({"type": "create_room", "game": "connect4", "turn_seconds": 7,
-                                "grace_seconds": 9})
-        await b.request({"type": "join_room", "code": room["code"]})
-        match = room["match"]
-        await b.expect("snapshot")
-        await a.until_view(match, lambda v: v["status"] == "active")
-        seats = {a.views[match]["you"]: a, b.views[match]["you"]: b}
+        match, seats = await seated(a, b, "connect4", turn_seconds=7, grace_seconds=9)
         await play_out(seats, match, [3, 3])
         now = advance_clock(clocked, 0)
         assert seats[0].views[match]["deadline"] == now + 7_000
@@ -249,13 +248,7 @@ async def test_sync_after_the_end_resends_the_last_versions_or_a_snapshot(
     server: ServerProcess, codec: str
 ) -> None:
     async with connect(server, codec) as a, connect(server, codec) as b:
-        await a.hello()
-        await b.hello()
-        room = await a.request({"type": "create_room", "game": "tictactoe"})
-        await b.request({"type": "join_room", "code": room["code"]})
-        match = room["match"]
-        await a.until_view(match, lambda v: v["status"] == "active")
-        seats = {a.views[match]["you"]: a, b.views[match]["you"]: b}
+        match, seats = await seated(a, b, "tictactoe")
         await play_out(seats, match, TTT_WIN)
         await a.until_view(match, lambda v: v["status"] == "finished")
         final = a.versions[match]
