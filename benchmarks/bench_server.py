@@ -8,7 +8,8 @@ of concurrent matches K (1, 10, 100, 1000) it measures moves per second and the
 move-to-opponent latency against: the relay, the game server with the in-memory
 store (GAME_DB=:memory:) and the game server with its default SQLite file (group
 commit, synchronous=FULL). Then it checks the budget: fan-out to 1000 watchers,
-memory per idle connection. It prints one table and writes JSON.
+memory per idle connection, and boardgame.io 0.50's tic-tac-toe server against ours
+(bench_boardgameio.py; needs Node). It prints the tables and writes JSON.
 
     python benchmarks/bench_server.py                       # everything, ~6 minutes
     python benchmarks/bench_server.py --matches 100 --codecs json --stores memory
@@ -27,115 +28,22 @@ figures and holds the latest results.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bench_boardgameio import compare_boardgameio, install, verdict_boardgameio
+from bench_boardgameio import render as render_boardgameio
+from benchlib import loadtest, server, summary
 from rich.console import Console
 from rich.table import Table
 
-ROOT = Path(__file__).resolve().parents[1]
-RELAY = ROOT / "benchmarks" / "relay_app.py"
 TARGETS = ("relay", "memory", "sqlite")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def pinned(core: int | None, command: list[str], nice: int) -> list[str]:
-    prefix: list[str] = []
-    if core is not None:
-        prefix += ["taskset", "-c", str(core)]
-    if nice:
-        prefix += ["nice", "-n", str(nice)]
-    return prefix + command
-
-
-def wait_healthy(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited:\n{log.read_text()[-2000:]}")
-        with contextlib.suppress(OSError), urllib.request.urlopen(
-                f"http://127.0.0.1:{port}/healthz", timeout=1):
-            return
-        time.sleep(0.05)  # polling a starting process: there is no event to wait on
-    raise RuntimeError("server did not start")
-
-
-@contextlib.contextmanager
-def server(target: str, core: int | None, nice: int, workdir: Path) -> Iterator[tuple[str, int]]:
-    """Start the relay or the game server (memory or SQLite store); yield (url, pid)."""
-    port = free_port()
-    log = workdir / f"{target}-{port}.log"
-    env = dict(os.environ)
-    if target == "relay":
-        command = [sys.executable, str(RELAY), "--port", str(port)]
-        path = "/ws"
-    else:
-        command = [sys.executable, "-m", "game", "serve", "--port", str(port)]
-        db = ":memory:" if target == "memory" else str(workdir / f"bench-{port}.sqlite3")
-        env.update(GAME_DB=db, GAME_LOG_LEVEL="warning", GAME_RATE_PER_SECOND="1000000",
-                   GAME_RATE_BURST="1000000", GAME_MAX_CONNECTIONS_PER_ADDRESS="100000",
-                   GAME_MAX_CONNECTIONS="100000")
-        path = "/ws"
-    with log.open("wb") as out:
-        process = subprocess.Popen(pinned(core, command, nice), env=env, cwd=ROOT, stdout=out,
-                                   stderr=subprocess.STDOUT)
-        try:
-            wait_healthy(port, process, log)
-            yield f"ws://127.0.0.1:{port}{path}", process.pid
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def loadtest(url: str, pid: int, core: int | None, nice: int, *extra: str) -> dict[str, Any]:
-    command = [sys.executable, "-m", "game", "loadtest", url, "--json", "--server-pid",
-               str(pid), *extra]
-    done = subprocess.run(pinned(core, command, nice), cwd=ROOT, capture_output=True,
-                          text=True, timeout=600)
-    if done.returncode not in (0, 1):
-        raise RuntimeError(f"loadtest failed ({done.returncode}): {done.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(done.stdout)
-    return result
-
-
-def summary(result: dict[str, Any]) -> dict[str, Any]:
-    server = result.get("server") or {}
-    cpu = server.get("cpu_percent")
-    rate = result["moves_per_second"]
-    return {
-        "moves_per_second": rate,
-        "frames_per_second": result["frames_per_second"],
-        "latency_ms": result["latency_ms"],
-        "errors": result["errors"]["total"],
-        "error_kinds": result["errors"]["by_kind"],
-        "server_cpu_percent": cpu,
-        "moves_per_cpu_second": round(rate * 100 / cpu, 1) if cpu else None,
-        "server_rss_mib": server.get("rss_mib"),
-        "generator_cpu_percent": result["generator"]["cpu_percent_max"],
-        "generator_saturated": result["generator"]["saturated"],
-        "load_average": round(os.getloadavg()[0], 2),
-    }
 
 
 def run_matrix(args: argparse.Namespace, cores: tuple[int | None, int | None], workdir: Path,
@@ -195,6 +103,9 @@ def run_extras(args: argparse.Namespace, cores: tuple[int | None, int | None], w
                               str(args.idle), "--duration", "2", "--codec", args.codecs[0])
         extras["idle"] = {**result["idle"], "errors": result["errors"]["total"]}
         console.log(f"idle {args.idle}: {result['idle']}")
+    if args.boardgameio and install(console):
+        extras["boardgameio"] = compare_boardgameio(args, cores, workdir, console,
+                                                    args.boardgameio)
     return extras
 
 
@@ -225,6 +136,8 @@ def verdicts(rows: list[dict[str, Any]], extras: dict[str, Any]) -> list[dict[st
     if "idle" in extras and "kib_per_connection" in extras["idle"]:
         kib = extras["idle"]["kib_per_connection"]
         checks.append({"target": "idle connection <= 40 KiB", "measured": kib, "ok": kib <= 40})
+    if "boardgameio" in extras:
+        checks.append(verdict_boardgameio(extras["boardgameio"]))
     return checks
 
 
@@ -279,6 +192,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--procs", type=int, default=1, help="generator processes")
     parser.add_argument("--watchers", type=int, default=1000, help="fan-out run (0: skip)")
     parser.add_argument("--idle", type=int, default=2000, help="idle run connections (0: skip)")
+    parser.add_argument("--boardgameio", type=int, default=100, metavar="K",
+                        help="boardgame.io tic-tac-toe comparison at K matches (0: skip)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="alternating rounds of the boardgame.io comparison")
     parser.add_argument("--nice", type=int, default=0,
                         help="run servers and generators at this niceness (negative needs root)")
     parser.add_argument("--out", type=Path, default=Path("bench-results.json"))
@@ -294,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         extras = run_extras(args, cores, Path(tmp), console)
     checks = verdicts(rows, extras)
     render(rows, checks, console)
+    if "boardgameio" in extras:
+        render_boardgameio([extras["boardgameio"]], console)
     report = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "seconds": round(time.time() - started, 1),
@@ -306,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     console.log(f"wrote {args.out}")
     errors = sum(row[t]["errors"] for row in rows for t in TARGETS if t in row)
+    errors += sum(entry[name]["errors"] for entry in extras.get("boardgameio", {}).get("rounds", [])
+                  for name in ("boardgameio", "ours"))
     return 1 if errors else 0
 
 

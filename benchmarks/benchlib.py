@@ -1,0 +1,115 @@
+"""What the benchmarks share: free ports, core pinning, starting a server fresh for a
+run, and running `game loadtest` against it."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RELAY = ROOT / "benchmarks" / "relay_app.py"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pinned(core: int | None, command: list[str], nice: int) -> list[str]:
+    prefix: list[str] = []
+    if core is not None:
+        prefix += ["taskset", "-c", str(core)]
+    if nice:
+        prefix += ["nice", "-n", str(nice)]
+    return prefix + command
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Until `url` answers 2xx; fails if the server process exits first."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited:\n{log.read_text()[-2000:]}")
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1):
+            return
+        time.sleep(0.05)  # polling a starting process: there is no event to wait on
+    raise RuntimeError("server did not start")
+
+
+@contextlib.contextmanager
+def server(target: str, core: int | None, nice: int, workdir: Path) -> Iterator[tuple[str, int]]:
+    """Start the relay or the game server (memory or SQLite store); yield (url, pid)."""
+    port = free_port()
+    env = dict(os.environ)
+    if target == "relay":
+        command = [sys.executable, str(RELAY), "--port", str(port)]
+    else:
+        command = [sys.executable, "-m", "game", "serve", "--port", str(port)]
+        db = ":memory:" if target == "memory" else str(workdir / f"bench-{port}.sqlite3")
+        env.update(GAME_DB=db, GAME_LOG_LEVEL="warning", GAME_RATE_PER_SECOND="1000000",
+                   GAME_RATE_BURST="1000000", GAME_MAX_CONNECTIONS_PER_ADDRESS="100000",
+                   GAME_MAX_CONNECTIONS="100000")
+    with started(pinned(core, command, nice), f"http://127.0.0.1:{port}/healthz",
+                 workdir / f"{target}-{port}.log", env) as pid:
+        yield f"ws://127.0.0.1:{port}/ws", pid
+
+
+@contextlib.contextmanager
+def started(command: list[str], health_url: str, log: Path, env: dict[str, str] | None = None,
+            cwd: Path = ROOT) -> Iterator[int]:
+    """Run a server process until the block ends (SIGTERM, then SIGKILL after 30 s);
+    yield its pid once `health_url` answers."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=out,
+                                   stderr=subprocess.STDOUT)
+        try:
+            wait_healthy(health_url, process, log)
+            yield process.pid
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def loadtest(url: str, pid: int, core: int | None, nice: int, *extra: str) -> dict[str, Any]:
+    command = [sys.executable, "-m", "game", "loadtest", url, "--json", "--server-pid",
+               str(pid), *extra]
+    done = subprocess.run(pinned(core, command, nice), cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"loadtest failed ({done.returncode}): {done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def summary(result: dict[str, Any]) -> dict[str, Any]:
+    server = result.get("server") or {}
+    cpu = server.get("cpu_percent")
+    rate = result["moves_per_second"]
+    return {
+        "moves_per_second": rate,
+        "frames_per_second": result["frames_per_second"],
+        "latency_ms": result["latency_ms"],
+        "errors": result["errors"]["total"],
+        "error_kinds": result["errors"]["by_kind"],
+        "server_cpu_percent": cpu,
+        "moves_per_cpu_second": round(rate * 100 / cpu, 1) if cpu else None,
+        "server_rss_mib": server.get("rss_mib"),
+        "generator_cpu_percent": result["generator"]["cpu_percent_max"],
+        "generator_saturated": result["generator"]["saturated"],
+        "load_average": round(os.getloadavg()[0], 2),
+    }
