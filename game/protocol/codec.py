@@ -142,7 +142,7 @@ def decode_json(text: str) -> dict[str, Any]:
         text.count("[") + text.count("{") > _BRACKET_SCAN_THRESHOLD
         and _json_depth_exceeds(text, MAX_DEPTH)
     ):
-        raise ProtocolError(ErrorCode.BAD_MESSAGE, "message nested too deeply")
+        _refuse_deep(text)
     try:
         # orjson accepts a subset of what the careful decoder does (strict JSON, finite
         # numbers, no lone surrogates); integers past 64 bits come back as floats, which
@@ -156,6 +156,19 @@ def decode_json(text: str) -> dict[str, Any]:
             raise UndecodableFrame("frame is not valid JSON") from exc
         return _as_message(value)
     return _as_message(value, checked_text=True)
+
+
+def _refuse_deep(text: str) -> None:
+    """Text nested past MAX_DEPTH is never a message: `bad_message` if it is JSON at
+    all, UndecodableFrame (close 1007) if not. orjson tells the two apart without
+    recursing in Python; past its own depth limit (1024) it stops looking, and such
+    text counts as JSON nested too deeply."""
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        if not str(exc).startswith("depth limit exceeded"):
+            raise UndecodableFrame("frame is not valid JSON") from exc
+    raise ProtocolError(ErrorCode.BAD_MESSAGE, "message nested too deeply")
 
 
 def _no_ext(code: int, data: bytes) -> Any:

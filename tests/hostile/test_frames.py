@@ -52,7 +52,7 @@ async def answered_with(client: Client, payload: str | bytes, codes: set[str]) -
 NOT_MSGPACK = [b"\xc1", b"\xc1\xc1garbage", b"\x92\x01", b"\x81\xa4type", b"\xff\xff",
                b"\x80\x80", b"\xa5ab"]
 NOT_JSON = ["{not json", "", "[1,", '{"type":"ping"} trailing', "\x00", "{'type':'ping'}",
-            '{"type":"ping",}', "nul", '"unterminated']
+            '{"type":"ping",}', "nul", '"unterminated', "[" * 40, '{"type":"ping"' + "{" * 40]
 
 
 async def test_undecodable_frames_close_1007_without_a_traceback(

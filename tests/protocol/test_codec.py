@@ -19,6 +19,7 @@ from game.protocol.messages import parse_client
     '{"type":"move","match":"m","move":' + "9" * 5000 + "}",
     '{"type":"move","match":"m","move":18446744073709551616}',
     "[" * 1000 + "]" * 1000,
+    "[" * 3000 + "]" * 3000,
     '{"a":' * 1000 + "1" + "}" * 1000,
     '"\\ud800"',
     '{"type":"hello","name":"\\ud800"}',
@@ -28,6 +29,18 @@ def test_hostile_json_is_a_bad_message(text: str) -> None:
     with pytest.raises(ProtocolError) as info:
         parse_client(decode_json(text))
     assert info.value.code == "bad_message"
+
+
+@pytest.mark.parametrize("text", [
+    "[" * 40,
+    "{" * 40,
+    '{"type":"ping"' + "[" * 40,
+    "[" * 40 + "]" * 39 + "}",
+])
+def test_deep_text_that_is_not_json_is_undecodable(text: str) -> None:
+    """Nested too deeply and not JSON either: the frame does not decode (close 1007)."""
+    with pytest.raises(UndecodableFrame):
+        decode_json(text)
 
 
 @pytest.mark.parametrize("data", [
