@@ -182,7 +182,7 @@ class Session:
             if not self._limited(None):
                 conn.send(error_message(error))
             return
-        if raw.get("type") != "ping" and self._limited(raw):
+        if self._limited(raw):
             return
         try:
             msg = parse_client(raw)
