@@ -72,7 +72,9 @@ class Settings(BaseSettings):
     history_versions: int = 128
     finished_cache: int = 1000
 
-    bot_workers: int = 1
+    bot_workers: int = Field(
+        4, ge=1, description="worker processes for bot searches, started as needed; more than "
+        "one, so a bot that overruns its time never holds up another match's bot")
     bot_time_budget: float = 1.0
     bot_move_delay_ms: int = 0
     bot_plugins: dict[str, str] = Field(

@@ -21,7 +21,7 @@ BUDGET = 0.5  # seconds; a worker interrupts a bot after 2 * BUDGET + 1
 @pytest.fixture(scope="module")
 def bots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     yield from serving(
-        tmp_path_factory.mktemp("bots"), bot_workers=2, bot_time_budget=BUDGET,
+        tmp_path_factory.mktemp("bots"), bot_time_budget=BUDGET,  # default bot_workers
         bot_plugins={"hard": "tests.hostile.bot_plugins:raises",
                      "medium": "tests.hostile.bot_plugins:overruns",
                      "easy": "tests.hostile.bot_plugins:thinks"})
