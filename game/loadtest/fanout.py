@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
 from typing import Any
 
 from game.loadtest.config import Config
@@ -33,6 +34,8 @@ class FanoutDuel(Duel):
         self.opponent_has = False
         self.watchers_have = False
         self._welcomes = 0
+        self._queued: list[tuple[Follower, str | None, Callable[[dict[str, Any]], None],
+                                 dict[str, Any]]] = []
         self._all_welcome: asyncio.Future[None] | None = None
 
     async def open(self) -> None:
@@ -55,6 +58,7 @@ class FanoutDuel(Duel):
         return True  # two players only: always keep and check their full views
 
     def _new_match(self, now: float) -> None:
+        self._verify_queued()
         super()._new_match(now)
         self.arrivals = {}
         every = self.config.verify_every
@@ -75,6 +79,7 @@ class FanoutDuel(Duel):
         return settled and self.arrivals.get(first.version, 0) == self.count
 
     def _move(self, tag: int) -> None:
+        self._verify_queued()
         self.opponent_has = self.watchers_have = False
         super()._move(tag)
 
@@ -91,9 +96,12 @@ class FanoutDuel(Duel):
                 return
             follower = self.watchers[number]
             if kind == "patch":
-                follower.patch(message)
+                if follower.step(message):
+                    self._later(follower, follower.apply, message)
             else:
-                follower.snapshot(message)
+                follower.version = message["version"]
+                if follower.view is not None:
+                    self._later(follower, follower.take, message)
             version = message["version"]
             arrived = self.arrivals.get(version, 0) + 1
             self.arrivals[version] = arrived
@@ -114,6 +122,21 @@ class FanoutDuel(Duel):
             self.rec.error(f"error:{message.get('code')}")
         else:
             self.rec.error(f"unexpected:{kind}")
+
+    def _later(self, follower: Follower, work: Callable[[dict[str, Any]], None],
+               message: dict[str, Any]) -> None:
+        """A tracked watcher's view work (apply the patch, hash the view) waits until
+        every watcher has the patch, and runs before the next move is sent, in arrival
+        order: outside every measured interval. In line, the generator's verification of
+        one watcher would delay the arrival time of every watcher read after it (about
+        half of the measured time with 1000 watchers, 100 of them tracked)."""
+        self._queued.append((follower, follower.match, work, message))
+
+    def _verify_queued(self) -> None:
+        queued, self._queued = self._queued, []
+        for follower, match, work, message in queued:
+            if follower.match == match:  # not a patch of a match this watcher has left
+                work(message)
 
     def on_message(self, link: Link, message: Any, now: float) -> None:
         if link.tag >= WATCHER_BASE:

@@ -32,21 +32,37 @@ class Follower:
     def snapshot(self, message: dict[str, Any]) -> None:
         self.version = message["version"]
         if self.view is not None:
-            self.view = message["view"]
-            self._check(message)
+            self.take(message)
 
     def patch(self, message: dict[str, Any]) -> None:
+        if self.step(message):
+            self.apply(message)
+
+    def step(self, message: dict[str, Any]) -> bool:
+        """The version chain, checked on arrival (cheap); True when the view must follow
+        with `apply` (a tracked connection)."""
         version = message["version"]
         if self.version >= 0 and version != self.version + 1:
             self.rec.error("version_gap")
         self.version = version
+        return self.view is not None
+
+    def apply(self, message: dict[str, Any]) -> None:
+        """Apply a patch to the kept view and check the hash."""
+        if self.view is None:
+            return
+        try:
+            self.view = apply_patch(self.view, message["ops"])
+        except PatchError:
+            self.rec.error("bad_patch")
+            self.view = None
+            return
+        self._check(message)
+
+    def take(self, message: dict[str, Any]) -> None:
+        """Keep a snapshot's view and check the hash."""
         if self.view is not None:
-            try:
-                self.view = apply_patch(self.view, message["ops"])
-            except PatchError:
-                self.rec.error("bad_patch")
-                self.view = None
-                return
+            self.view = message["view"]
             self._check(message)
 
     def _check(self, message: dict[str, Any]) -> None:
