@@ -20,8 +20,6 @@ from tests.hostile.harness import (
     HandshakeRefused,
     RawPeer,
     ahealthz,
-    answer_to,
-    barrier,
     player_pair,
     server_rss,
     wait_until,
