@@ -35,7 +35,7 @@ def make_store(settings: Settings) -> Store:
         return MemoryStore()
     from game.store.sqlite import SQLiteStore
 
-    return SQLiteStore(settings.db)
+    return SQLiteStore(settings.db, busy_timeout=settings.db_busy_timeout)
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -101,4 +101,7 @@ async def _heartbeat(hub: Hub) -> None:
 
     while not hub.stopping:
         await asyncio.sleep(HEARTBEAT_SECONDS)
-        await hub.store.heartbeat(hub.clock.now_ms())
+        try:
+            await hub.store.heartbeat(hub.clock.now_ms())
+        except Exception:  # the store is down for now: keep beating once it is back
+            log.exception("heartbeat_failed")

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     db: str = Field(default_factory=default_db_path, description="SQLite file or :memory:")
+    db_busy_timeout: float = Field(
+        5.0, gt=0, description="seconds a commit waits for a SQLite file locked by another "
+        "process before the command is answered `unavailable`")
     redis_url: str | None = Field(
         None, description="reserved for the Redis scale-out mode of DESIGN.md, which is not "
         "built yet: setting it is refused rather than silently ignored")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 
 from tests.server.test_play import TTT_WIN, quick_match
-from tests.support import ServerProcess, connect, play_out, start_server
+from tests.support import ServerProcess, connect, play_out, seated, start_server
 
 
 async def test_error_codes_leave_the_match_unharmed(server: ServerProcess, codec: str) -> None:
@@ -138,5 +139,44 @@ async def test_live_matches_per_player_are_capped(tmp_path: Path) -> None:
             assert closed["type"] == "ack"
             again = await client.request({"type": "create_room", "game": "connect4"})
             assert again["type"] == "room"
+    finally:
+        proc.stop()
+
+
+async def test_a_locked_store_answers_unavailable_and_the_resent_move_applies_once(
+    tmp_path: Path,
+) -> None:
+    """Another process holds the SQLite file's write lock: the move is answered
+    `unavailable` (with its ref), nothing is broadcast, the match keeps its version;
+    once the lock is gone the same move, resent with the same id, commits once."""
+    db = tmp_path / "locked.sqlite3"
+    proc = start_server(tmp_path, db=str(db), db_busy_timeout=0.2)
+    try:
+        async with connect(proc) as a, connect(proc) as b:
+            match, seats = await seated(a, b, "tictactoe")
+            x, o = seats[0], seats[1]
+            first = await x.request({"type": "move", "match": match, "move": 4,
+                                     "version": x.versions[match]})
+            assert first["type"] == "ack"
+            await o.until_view(match, lambda v: v["moves"] == [4])
+            version = o.versions[match]
+            move = {"type": "move", "match": match, "move": 0, "version": version,
+                    "id": "locked"}
+            lock = sqlite3.connect(db, isolation_level=None)
+            try:
+                lock.execute("BEGIN IMMEDIATE")
+                await o.send(move)
+                answer = await o.expect(lambda m: m.get("ref") == "locked")
+            finally:
+                lock.close()  # rolls the open transaction back, releasing the lock
+            assert answer["type"] == "error" and answer["code"] == "unavailable", answer
+            pong = await x.request({"type": "ping"})  # after any patch sent before it
+            assert pong["type"] == "pong"
+            assert x.versions[match] == version and x.views[match]["moves"] == [4]
+            await o.send(move)
+            ack = await o.expect(lambda m: m.get("ref") == "locked")
+            assert ack["type"] == "ack" and ack["version"] == version + 1, ack
+            view = await x.until_view(match, lambda v: v["moves"] == [4, 0])
+            assert x.versions[match] == version + 1 and view["turn"] == 0
     finally:
         proc.stop()
