@@ -60,6 +60,7 @@ class LiveMatch:
     timer: asyncio.TimerHandle | None = None
     timer_at: int = 0
     watchers_timer: asyncio.TimerHandle | None = None
+    watchers_syncing: bool = False
     bot_busy: bool = False
     at: int = 0
 
@@ -371,16 +372,28 @@ class Hub:
     # ---- watchers --------------------------------------------------------------------
 
     def watchers_changed(self, live: LiveMatch) -> None:
-        if live.watchers_timer is not None or self.stopping:
+        """Commit the watcher count `watchers_flush_ms` after it changes. At most one
+        such commit per match is waiting or running: spectators coming and going faster
+        than the store commits must not pile up commits that hold the match's lock
+        ahead of the players' moves."""
+        if live.watchers_timer is not None or live.watchers_syncing or self.stopping:
             return
-
-        def flush() -> None:
-            live.watchers_timer = None
-            self.spawn(self.submit(live.match.id, SetWatchers(len(live.watchers))))
-
         live.watchers_timer = asyncio.get_running_loop().call_later(
-            self.settings.watchers_flush_ms / 1000, flush
+            self.settings.watchers_flush_ms / 1000, self._flush_watchers, live
         )
+
+    def _flush_watchers(self, live: LiveMatch) -> None:
+        live.watchers_timer = None
+        live.watchers_syncing = True
+        self.spawn(self._sync_watchers(live))
+
+    async def _sync_watchers(self, live: LiveMatch) -> None:
+        try:
+            await self.submit(live.match.id, SetWatchers(len(live.watchers)))
+        finally:
+            live.watchers_syncing = False
+        if live.match.watchers != len(live.watchers) and live.match.phase is not Phase.FINISHED:
+            self.watchers_changed(live)  # it changed again while this one was committed
 
     async def fire_due(self) -> None:
         """Apply every deadline that is due now (after a manual clock moved)."""
