@@ -337,6 +337,8 @@ def _play(match: Match, cmd: PlayMove, now: int) -> Transition:
 def _resign(match: Match, cmd: Resign) -> Transition:
     seat = _seat_or_refuse(match, cmd.player)
     if match.phase is Phase.FINISHED:
+        if _ended_by(match, seat):  # resent after a lost ack: acknowledged again
+            return Transition(match, ack_version=match.version)
         raise ProtocolError(ErrorCode.MATCH_OVER, "the match is over")
     if match.phase is Phase.WAITING:
         result = Result(None, Reason.ABORTED)
@@ -346,14 +348,24 @@ def _resign(match: Match, cmd: Resign) -> Transition:
     return Transition(finished, changed=True, ack_version=finished.version)
 
 
+def _ended_by(match: Match, seat: int) -> bool:
+    """The match ended by this seat's resignation (or, a room, by its cancelling)."""
+    result = match.result
+    if result is None:
+        return False
+    if result.reason is Reason.RESIGN:
+        return result.winner == 1 - seat
+    return result.reason is Reason.ABORTED and match.seats[1 - seat] is None
+
+
 def _offer_rematch(match: Match, cmd: OfferRematch) -> Transition:
     seat = _seat_or_refuse(match, cmd.player)
     if match.phase is not Phase.FINISHED:
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "a rematch is offered once the match is over")
+    if match.rematch[seat]:  # offered already (and maybe agreed): a resend is acked again
+        return Transition(match, ack_version=match.version)
     if match.next_match is not None or match.seats[1 - seat] is None:
         raise ProtocolError(ErrorCode.MATCH_OVER, "no rematch is possible for this match")
-    if match.rematch[seat]:
-        return Transition(match, ack_version=match.version)
     offers = [match.rematch[0], match.rematch[1]]
     offers[seat] = True
     other = match.seats[1 - seat]

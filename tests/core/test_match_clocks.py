@@ -128,6 +128,27 @@ def test_resign_rematch_and_seats_swap() -> None:
     assert fresh.seats == (BOB, ALICE) and fresh.phase is Phase.ACTIVE
 
 
+def test_resign_and_rematch_resent_after_a_lost_ack_are_acked_again() -> None:
+    """RELIABILITY 12 for every command with an answer: a resend changes nothing and
+    gets the ack again; the same command from the other seat is still refused."""
+    over = handle(play(started(), [4], T0), Resign("alice"), T0).match
+    again = handle(over, Resign("alice"), T0 + 1)
+    assert again.error is None and not again.changed
+    assert again.match == over and again.ack_version == over.version
+    refused = handle(over, Resign("bob"), T0 + 1)
+    assert refused.error is not None and refused.error.code.value == "match_over"
+    agreed = handle(handle(over, OfferRematch("bob"), T0).match, OfferRematch("alice"), T0)
+    old, _ = rematch_of(agreed.match, "m2", T0)
+    for player in ("alice", "bob"):
+        resent = handle(old, OfferRematch(player), T0 + 1)
+        assert resent.error is None and not resent.changed and not resent.rematch_agreed
+        assert resent.ack_version == old.version
+    room = new_match("r1", "tictactoe", CLOCKS, T0, (ALICE, None))
+    cancelled = handle(room, Resign("alice"), T0).match
+    assert cancelled.result is not None and cancelled.result.reason is Reason.ABORTED
+    assert handle(cancelled, Resign("alice"), T0 + 1).ack_version == cancelled.version
+
+
 def test_finished_match_never_changes() -> None:
     over = play(started(), [0, 3, 1, 4, 2], T0)
     assert over.phase is Phase.FINISHED
