@@ -217,31 +217,31 @@ class Client(Connection):
                 await self.wait_connected(self.backoff.give_up_after)
                 started = self._tracker.started_since(start)
                 if started is not None:
+                    self._tracker.claimed.add(started)
                     return started
 
     async def _start_match(self, message: Message, start: int, timeout: float | None) -> str:
-        """Send a command whose success is a new match (no answer carries its id)."""
-        request = asyncio.ensure_future(self.request(message, timeout))
-        created = asyncio.ensure_future(self._new_match(start, timeout))
-        try:
-            done, _ = await asyncio.wait({request, created}, return_when=asyncio.FIRST_COMPLETED)
-            if created in done:
-                return created.result()
-            request.result()  # raises the error, if that was the answer
-            return await created
-        finally:
-            request.cancel()
-            created.cancel()
+        """Send a command whose answer is the new match's snapshot (carrying our ref)."""
+        answer = await self.request(message, timeout)
+        if answer.get("type") != "snapshot":
+            return await self._new_match(start, timeout)
+        match_id = str(answer["match"])
+        self._tracker.claimed.add(match_id)
+        return match_id
 
     async def _new_match(self, start: int, timeout: float | None) -> str:
+        """The first new live match no other caller has taken, once there is one."""
         await self.wait_until(lambda: self._tracker.started_since(start) is not None, timeout)
         found = self._tracker.started_since(start)
         assert found is not None
+        self._tracker.claimed.add(found)
         return found
 
     def started_since(self, count: int) -> str | None:
         """The first live match of yours that started after the first ``count``
-        matches this client saw (see :attr:`match_count`)."""
+        matches this client saw (see :attr:`match_count`) and that no call of this
+        client (``play_bot``, ``quick_match``, ``rematch``, ``wait_new_match``) has
+        returned already."""
         return self._tracker.started_since(count)
 
     @property

@@ -288,6 +288,8 @@ class Connection:
         event: Event | None
         if kind == "snapshot":
             event = self._tracker.on_snapshot(message)
+            if message.get("ref") is not None:  # the answer to one of our commands:
+                self._tracker.claimed.add(message["match"])  # its caller takes it
         elif kind == "patch":
             event = self._tracker.on_patch(message)
         else:

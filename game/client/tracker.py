@@ -46,6 +46,8 @@ class MatchTracker:
     def __init__(self, stats: Stats, requests: Requests, outbox: Outbox) -> None:
         self.matches: dict[str, MatchState] = {}
         self.order: list[str] = []
+        self.claimed: set[str] = set()
+        """New matches already handed to a caller (so two callers never get the same)."""
         self.queued: str | None = None
         self._stats = stats
         self._requests = requests
@@ -133,10 +135,11 @@ class MatchTracker:
         self._outbox.post(message)
 
     def started_since(self, start: int) -> str | None:
-        """The first live match of ours after the first ``start`` matches seen."""
+        """The first live match of ours after the first ``start`` matches seen that
+        no caller has claimed yet."""
         for match_id in self.order[start:]:
             state = self.matches.get(match_id)
-            if state is None:
+            if state is None or match_id in self.claimed:
                 continue
             view = state.view
             if view.get("you") is not None and view.get("status") != "finished":

@@ -310,3 +310,26 @@ def test_the_sdk_imports_no_server_code() -> None:
                          check=True)
     assert out.stdout.strip() == ""
 
+
+
+async def test_matches_started_at_once_on_one_client_are_each_returned_once(
+    server: ServerProcess,
+) -> None:
+    """Two `play_bot` calls at once, and a `quick_match` beside them, each get their own
+    match: the bot matches by the ref of their snapshot, the quick match by elimination."""
+    async with Client(server.ws, name="busy") as client, \
+            Client(server.ws, name="partner") as partner:
+        first, second = await asyncio.gather(client.play_bot("tictactoe", "random", seat=1),
+                                             client.play_bot("connect4", "random", seat=1))
+        assert first != second
+        assert client.view(first)["game"] == "tictactoe"
+        assert client.view(second)["game"] == "connect4"
+        paired, bot, other = await asyncio.gather(
+            client.quick_match("connect4", TIMEOUT),
+            client.play_bot("tictactoe", "random", seat=1),
+            partner.quick_match("connect4", TIMEOUT))
+        assert len({first, second, paired, bot}) == 4 and paired == other
+        assert not client.view(paired)["players"][client.view(paired)["you"] ^ 1]["bot"]
+        assert client.view(bot)["players"][0]["bot"]
+        for match in (first, second, paired, bot):
+            await client.resign(match)
