@@ -305,11 +305,7 @@ def _play(match: Match, cmd: PlayMove, now: int) -> Transition:
             raise ProtocolError(ErrorCode.MATCH_OVER, "the match is over")
         raise ProtocolError(ErrorCode.NOT_YOUR_TURN, "waiting for an opponent to join")
     if cmd.version is not None and not match.turn_version <= cmd.version <= match.version:
-        raise ProtocolError(
-            ErrorCode.STALE_VERSION,
-            f"move chosen on version {cmd.version}; the position changed at "
-            f"version {match.turn_version} (now {match.version})",
-        )
+        raise _stale(match, cmd.version)
     if match.position.to_move != seat:
         raise ProtocolError(ErrorCode.NOT_YOUR_TURN, "it is not your turn")
     try:
@@ -332,6 +328,14 @@ def _play(match: Match, cmd: PlayMove, now: int) -> Transition:
         reason = Reason.DRAW if outcome.winner is None else Reason.LINE
         moved = _finish(moved, Result(outcome.winner, reason, tuple(outcome.line)))
     return Transition(moved, True, version)
+
+
+def _stale(match: Match, version: int) -> ProtocolError:
+    if version > match.version:
+        return ProtocolError(ErrorCode.STALE_VERSION, f"move chosen on version {version}, "
+                             f"which this match has not reached (now {match.version})")
+    return ProtocolError(ErrorCode.STALE_VERSION, f"move chosen on version {version}; the "
+                         f"position changed at version {match.turn_version} (now {match.version})")
 
 
 def _resign(match: Match, cmd: Resign) -> Transition:

@@ -224,7 +224,6 @@ class Patch(ServerMessage):
     ops: list[PatchOp]
     hash: int = Field(ge=0, le=2**32 - 1)
     at: int
-    ref: Ref | None = None
 
 
 class Ack(ServerMessage):
