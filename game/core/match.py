@@ -1,188 +1,49 @@
-"""The authoritative match: an immutable record and a pure transition function.
+"""The authoritative match: a pure transition function over the immutable record.
 
 `handle(match, command, now)` takes a command (who, what) and the time, and
 returns a `Transition`: the next match, whether anything changed, and what to
 answer the sender. It never awaits and never reads the clock; time is passed in
-as epoch milliseconds, so every deadline is testable without waiting.
+as epoch milliseconds, so every deadline is testable without waiting. The record
+and the commands are in `game.core.state` and re-exported from here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
-from enum import StrEnum
+from dataclasses import fields, replace
 from typing import Any
 
+from game.core.state import (
+    RECENT_REFS,
+    Clocks,
+    Command,
+    InvalidTransition,
+    Join,
+    Match,
+    OfferRematch,
+    Phase,
+    PlayMove,
+    Presence,
+    Reason,
+    Ref,
+    Resign,
+    Result,
+    Seat,
+    SetWatchers,
+    Tick,
+    Transition,
+    advance,
+)
 from game.protocol.errors import ErrorCode, ProtocolError
 from game.rules import IllegalMove, get_rules
-from game.rules import State as Position
 
-Ref = str | int
-
-
-class Phase(StrEnum):
-    WAITING = "waiting"
-    ACTIVE = "active"
-    FINISHED = "finished"
-
-
-_ALLOWED = {
-    Phase.WAITING: frozenset({Phase.ACTIVE, Phase.FINISHED}),
-    Phase.ACTIVE: frozenset({Phase.FINISHED}),
-    Phase.FINISHED: frozenset(),
-}
-
+__all__ = [
+    "RECENT_REFS", "Clocks", "Command", "InvalidTransition", "Join", "Match", "OfferRematch",
+    "Phase", "PlayMove", "Presence", "Reason", "Ref", "Resign", "Result", "Seat", "SetWatchers",
+    "Tick", "Transition", "advance", "handle", "new_match", "rematch_of", "shift_clocks",
+]
 
 _ACTIVE = Phase.ACTIVE  # looked up on every move: a module constant is cheaper
-
-
-class InvalidTransition(RuntimeError):
-    """A phase change the lifecycle does not allow: a bug, never a client error."""
-
-
-def advance(current: Phase, to: Phase) -> Phase:
-    """Guarded phase change."""
-    if to not in _ALLOWED[current]:
-        raise InvalidTransition(f"{current} -> {to}")
-    return to
-
-
-class Reason(StrEnum):
-    LINE = "line"
-    DRAW = "draw"
-    RESIGN = "resign"
-    TIMEOUT = "timeout"
-    ABANDONED = "abandoned"
-    ABORTED = "aborted"
-
-
-@dataclass(frozen=True, slots=True)
-class Clocks:
-    """Time limits in milliseconds. `first_move_ms` bounds each seat's first move."""
-
-    turn_ms: int = 60_000
-    first_move_ms: int = 30_000
-    grace_ms: int = 30_000
-    room_ttl_ms: int = 600_000
-
-
-@dataclass(frozen=True, slots=True)
-class Seat:
-    player: str
-    name: str
-    bot: str | None = None
-    online: bool = True
-    grace: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    winner: int | None
-    reason: Reason
-    line: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    id: str
-    game: str
-    clocks: Clocks
-    created_at: int
-    position: Position
-    phase: Phase = Phase.WAITING
-    seats: tuple[Seat | None, Seat | None] = (None, None)
-    moves: tuple[int, ...] = ()
-    version: int = 0
-    turn_version: int = 0
-    deadline: int | None = None
-    result: Result | None = None
-    rematch: tuple[bool, bool] = (False, False)
-    next_match: str | None = None
-    room: str | None = None
-    watchers: int = 0
-    recent: tuple[tuple[int, Ref, int, int | None, int], ...] = ()
-    """(seat, ref, move, chosen-on version, committed version) of recent moves: a command
-    resent after a lost ack matches all four and is acked again, not replayed."""
-
-    def seat_of(self, player: str) -> int | None:
-        for index, seat in enumerate(self.seats):
-            if seat is not None and seat.player == player:
-                return index
-        return None
-
-    @property
-    def turn(self) -> int | None:
-        return self.position.to_move if self.phase is _ACTIVE else None
-
-    def next_wakeup(self) -> int | None:
-        """The earliest time at which `Tick` would change this match."""
-        if self.phase is not _ACTIVE:
-            if self.phase is Phase.FINISHED:
-                return None
-            return self.created_at + self.clocks.room_ttl_ms
-        first = self.deadline
-        for seat in self.seats:
-            if seat is not None and seat.grace is not None and (first is None
-                                                                or seat.grace < first):
-                first = seat.grace
-        return first
-
-
-# ---- commands ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PlayMove:
-    player: str
-    move: int
-    version: int | None = None
-    ref: Ref | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Resign:
-    player: str
-
-
-@dataclass(frozen=True, slots=True)
-class OfferRematch:
-    player: str
-
-
-@dataclass(frozen=True, slots=True)
-class Join:
-    seat: Seat
-
-
-@dataclass(frozen=True, slots=True)
-class Presence:
-    player: str
-    online: bool
-
-
-@dataclass(frozen=True, slots=True)
-class SetWatchers:
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class Tick:
-    """Let time pass: fire any deadline at or before `now`."""
-
-
-Command = PlayMove | Resign | OfferRematch | Join | Presence | SetWatchers | Tick
-
-
-@dataclass(frozen=True, slots=True)
-class Transition:
-    match: Match
-    changed: bool = False
-    ack_version: int | None = None
-    error: ProtocolError | None = None
-    rematch_agreed: bool = False
-
-
-RECENT_REFS = 16
 
 
 def new_match(
