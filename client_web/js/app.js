@@ -5,6 +5,7 @@ import { ServerClock } from "./clock.js";
 import { Connection, State, defaultUrl } from "./connection.js";
 import { closeMessage, friendlyError } from "./errors.js";
 import { GAMES, playerName } from "./describe.js";
+import { roomLink } from "./links.js";
 import { GAP, MISMATCH, MatchStates, OK, UNKNOWN } from "./matchstate.js";
 import { createStorage } from "./storage.js";
 import { createLobby } from "./ui/lobby.js";
@@ -16,6 +17,7 @@ const DEFAULT_LEVELS = ["random", "easy", "medium", "hard"];
 const LIVE_REFRESH_MS = 4000;
 const SYNC_RETRY_MS = 3000;
 const MOVE_TIMEOUT_MS = 10000;
+const REQUEST_TIMEOUT_MS = 10000;
 
 const params = new URLSearchParams(location.search);
 const storage = createStorage();
@@ -45,12 +47,13 @@ function start() {
   const app = {
     screen: "lobby",
     current: null, // {match, mode: "play" | "watch"}
-    rooms: new Map(), // match id -> room code
+    rooms: storage.rooms, // match id -> room code (kept across reloads)
     queued: null, // {game} while searching
+    request: null, // {id, timer} while a queue / create_room / join_room / play_bot awaits its answer
     resumeIds: new Set(), // match ids listed by the last welcome
     pendingMove: null, // {id, match, version, msg, resent, timer}
     syncTimers: new Map(),
-    left: new Set(), // matches the person chose to leave: never pulled back into them
+    left: storage.left, // matches the person chose to leave: never pulled back into them (kept across reloads)
     everReady: false,
     intents: { room: params.get("room"), watch: params.get("watch") },
   };
@@ -71,28 +74,14 @@ function start() {
     onGameChange: (game) => storage.setGame(game),
     onLevelChange: (level) => storage.setLevel(level),
     onQuickMatch(game) {
-      rememberName();
+      if (app.queued || !startRequest({ type: "queue", game })) return;
       app.queued = { game };
       lobby.setQueue(app.queued);
-      conn.send({ type: "queue", game });
     },
-    onCancelQueue() {
-      conn.send({ type: "unqueue" });
-      app.queued = null;
-      lobby.setQueue(null);
-    },
-    onCreateRoom(game) {
-      rememberName();
-      conn.send({ type: "create_room", game });
-    },
-    onJoinRoom(code) {
-      rememberName();
-      conn.send({ type: "join_room", code: code.trim() });
-    },
-    onPlayBot(game, level) {
-      rememberName();
-      conn.send({ type: "play_bot", game, level });
-    },
+    onCancelQueue: leaveQueue,
+    onCreateRoom: (game) => startRequest({ type: "create_room", game }),
+    onJoinRoom: (code) => startRequest({ type: "join_room", code: code.trim() }),
+    onPlayBot: (game, level) => startRequest({ type: "play_bot", game, level }),
     onWatch(id) {
       watch(id);
     },
@@ -109,6 +98,10 @@ function start() {
       onResign() {
         if (app.current) conn.send({ type: "resign", match: app.current.match });
       },
+      onCancelRoom() {
+        // The server closes a room nobody joined yet on `resign` (it ends `aborted`).
+        if (app.current) conn.send({ type: "resign", match: app.current.match });
+      },
       onRematch() {
         if (app.current) conn.send({ type: "rematch", match: app.current.match });
       },
@@ -121,6 +114,36 @@ function start() {
   function rememberName() {
     const name = lobby.getName();
     if (name) storage.setName(name);
+  }
+
+  /**
+   * Ask to start something (queue, room, bot match), one request at a time: a second
+   * click before the answer does nothing. Anything but a quick match leaves the queue.
+   */
+  function startRequest(cmd) {
+    if (app.request) return false;
+    rememberName();
+    if (cmd.type !== "queue") leaveQueue();
+    const id = conn.send(cmd);
+    app.request = { id, timer: setTimeout(() => endRequest(id), REQUEST_TIMEOUT_MS) };
+    lobby.setBusy(true);
+    return true;
+  }
+
+  /** The pending request got its answer (or `id` is undefined: any answer will do). */
+  function endRequest(id) {
+    if (!app.request || (id !== undefined && app.request.id !== id)) return;
+    clearTimeout(app.request.timer);
+    app.request = null;
+    lobby.setBusy(false);
+  }
+
+  /** Really leave the quick-match queue (the server keeps us in it until `unqueue`). */
+  function leaveQueue() {
+    if (!app.queued) return;
+    conn.send({ type: "unqueue" });
+    app.queued = null;
+    lobby.setQueue(null);
   }
 
   function setCurrent(current) {
@@ -144,6 +167,7 @@ function start() {
 
   function openMatch(id, mode) {
     const wasShowing = app.screen === "match" && app.current?.match === id;
+    app.left.delete(id); // back in it by choice
     setCurrent({ match: id, mode });
     app.screen = "match";
     lobby.hide();
@@ -164,7 +188,7 @@ function start() {
       matchId: entry.match,
       version: entry.version,
       view: entry.view,
-      room: code ? { code, link: roomLink(code) } : null,
+      room: code ? { code, link: roomLink(code, location) } : null,
       connected: conn.ready,
       offline: offlineText(),
       syncing: entry.syncing,
@@ -177,12 +201,6 @@ function start() {
     if (conn.state === State.REPLACED) return "Paused: open in another tab";
     if (conn.state === State.REFUSED) return "Disconnected";
     return "Reconnecting…";
-  }
-
-  function roomLink(code) {
-    const url = new URL(location.pathname, location.origin);
-    url.searchParams.set("room", code);
-    return url.href;
   }
 
   /** The player's own unfinished matches (for the lobby and the rename guard). */
@@ -222,7 +240,7 @@ function start() {
   function leaveMatch() {
     const current = app.current;
     if (current) {
-      app.left.add(current.match);
+      app.left.set(current.match, true);
       const entry = store.get(current.match);
       if (current.mode === "watch") {
         conn.send({ type: "unwatch", match: current.match });
@@ -292,23 +310,10 @@ function start() {
       lobby.setName(msg.name);
       storage.setName(msg.name);
     }
-    // Following a room link beats going back to the last match (still listed in the lobby).
-    const saved = app.intents.room ? null : app.current ?? storage.getCurrent();
-    if (saved?.room && !app.rooms.has(saved.match)) app.rooms.set(saved.match, saved.room);
-    if (saved?.mode === "watch") {
-      app.watching = saved.match;
-      conn.send({ type: "watch", match: saved.match });
-    } else if (saved?.mode === "play") {
-      if (app.resumeIds.has(saved.match)) {
-        app.current = { match: saved.match, mode: "play" };
-      } else if (app.screen === "match" && app.current?.match === saved.match) {
-        // It ended while we were away: fetch the final view (an error sends us to the lobby).
-        const entry = store.get(saved.match);
-        if (!entry || entry.view.status !== "finished") conn.send({ type: "sync", match: saved.match });
-      } else {
-        setCurrent(null);
-      }
-    }
+    // Room codes and left matches are only worth keeping while the match is live.
+    app.rooms.keep(app.resumeIds);
+    app.left.keep(app.resumeIds);
+    resumeSaved();
     // Forget matches the server no longer lists for us (finished while away).
     for (const entry of store.entries()) {
       const shown = app.current?.match === entry.match;
@@ -316,8 +321,36 @@ function start() {
         store.delete(entry.match);
       }
     }
+    followIntents();
+    // Still searching: ask again (the answer may be already_queued, which is fine).
+    if (app.queued) conn.send({ type: "queue", game: app.queued.game });
+    if (app.pendingMove) resendMove();
+    renderCurrent();
+    refreshMine();
+  });
+
+  /** Back to the match this tab showed (or the last one played, in a new tab). */
+  function resumeSaved() {
+    // Following a room link beats going back to the last match (still listed in the lobby).
+    const saved = app.intents.room ? null : app.current ?? storage.getCurrent();
+    if (saved?.room && !app.rooms.has(saved.match) && app.resumeIds.has(saved.match)) app.rooms.set(saved.match, saved.room);
+    if (saved?.mode === "watch") {
+      app.watching = saved.match;
+      conn.send({ type: "watch", match: saved.match });
+    } else if (saved?.mode === "play") {
+      app.current = { match: saved.match, mode: "play" };
+      if (app.resumeIds.has(saved.match)) return; // its snapshot follows
+      // It ended while we were away (or before a reload): fetch its final view, shown
+      // read-only with its result. An error sends us to the lobby.
+      const entry = store.get(saved.match);
+      if (!entry || entry.view.status !== "finished") conn.send({ type: "sync", match: saved.match });
+    }
+  }
+
+  /** `?room=` and `?watch=` of the page's address, used once. */
+  function followIntents() {
     if (app.intents.room) {
-      conn.send({ type: "join_room", code: app.intents.room });
+      startRequest({ type: "join_room", code: app.intents.room });
       app.intents.room = null;
       const url = new URL(location.href);
       url.searchParams.delete("room");
@@ -327,18 +360,15 @@ function start() {
       watch(app.intents.watch);
     }
     app.intents.watch = null;
-    // Still searching: ask again (the answer may be already_queued, which is fine).
-    if (app.queued) conn.send({ type: "queue", game: app.queued.game });
-    if (app.pendingMove) {
-      const pending = app.pendingMove;
-      pending.resent = true;
-      clearTimeout(pending.timer);
-      pending.timer = setTimeout(() => clearPending(pending.id), MOVE_TIMEOUT_MS);
-      conn.send(pending.msg); // same id: the server acknowledges it once, never applies it twice
-    }
-    renderCurrent();
-    refreshMine();
-  });
+  }
+
+  function resendMove() {
+    const pending = app.pendingMove;
+    pending.resent = true;
+    clearTimeout(pending.timer);
+    pending.timer = setTimeout(() => clearPending(pending.id), MOVE_TIMEOUT_MS);
+    conn.send(pending.msg); // same id: the server acknowledges it once, never applies it twice
+  }
 
   conn.on("token_reset", () => {
     // A new identity: matches of the old one are gone.
@@ -351,6 +381,8 @@ function start() {
   });
 
   conn.on("message", (msg, command) => {
+    // Answered (or refused); a room stays busy until its snapshot, which follows.
+    if (command && msg.type !== "patch" && msg.type !== "room") endRequest(command.id);
     switch (msg.type) {
       case "snapshot":
         return onSnapshot(msg);
@@ -409,11 +441,14 @@ function start() {
       return;
     }
     if (!known && !resumed && view.status !== "finished") {
-      app.queued = null; // paired (or a room / bot match started): no longer searching
-      lobby.setQueue(null);
+      endRequest(); // the new match is the answer (a room's snapshot carries no ref)
+      // Paired, or another match started (a rematch, a room link): no longer searching.
+      // Leave the queue for real; after a pairing the server answers `unqueued` (null).
+      leaveQueue();
+      focusNewMatch(msg.match);
+    } else if (before && before.status === "waiting" && view.status === "active") {
+      focusNewMatch(msg.match);
     }
-    if (!known && !resumed && view.status !== "finished") focusNewMatch(msg.match);
-    else if (before && before.status === "waiting" && view.status === "active") focusNewMatch(msg.match);
     refreshMine();
   }
 

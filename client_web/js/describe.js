@@ -64,13 +64,45 @@ export function statusText(view) {
   return `Waiting for ${playerName(view, view.turn)}…`;
 }
 
+/**
+ * The server's filler for a seat nobody took (the guest's seat of a private room):
+ * no name, offline, not a bot, no grace time. Real players always have a name.
+ */
+export function isEmptySeat(view, seat) {
+  const p = view.players?.[seat];
+  return !p || (!p.name && !p.online && !p.bot && (p.grace === null || p.grace === undefined));
+}
+
+/** A match ended `aborted` because its room closed (expired or cancelled) before anyone joined. */
+export function isClosedRoom(view) {
+  return view.result?.reason === "aborted" && (isEmptySeat(view, 0) || isEmptySeat(view, 1));
+}
+
+/**
+ * Why a match was aborted. The server aborts a match when the turn deadline or a
+ * dropped player's grace time passes before both seats have moved, and closes a room
+ * nobody joined (it expired, or its host cancelled it). The final view keeps who was
+ * offline, so a player who left is named; otherwise the seat whose first move was due.
+ */
+function abortedReason(view) {
+  if (isClosedRoom(view)) return "no one joined the room";
+  const gone = [0, 1].find((seat) => {
+    const p = view.players?.[seat];
+    return p && !p.online && !p.bot;
+  });
+  if (gone !== undefined) return `${who(view, gone)} left before both sides had moved`;
+  const moves = view.moves?.length ?? 0;
+  if (moves < 2) return `${who(view, seatOfMove(moves))} did not make a first move in time`;
+  return "the match was called off";
+}
+
 const REASONS = {
   line: (view, winner) => `${GAMES[view.game]?.line ?? "a full line"}`,
   draw: () => "the board is full",
   resign: (view, winner) => `${who(view, 1 - winner)} resigned`,
   timeout: (view, winner) => `${who(view, 1 - winner)} ran out of time`,
   abandoned: (view, winner) => `${who(view, 1 - winner)} left the match`,
-  aborted: () => "no first move was made",
+  aborted: abortedReason,
 };
 
 /**
@@ -83,7 +115,8 @@ export function resultText(view) {
   const { winner, reason } = result;
   const capital = (s) => (s ? s[0].toUpperCase() + s.slice(1) : s);
   if (reason === "aborted") {
-    return { title: "Match aborted", detail: capital(REASONS.aborted()), outcome: "neutral" };
+    const title = isClosedRoom(view) ? "Room closed" : "Match aborted";
+    return { title, detail: capital(REASONS.aborted(view)), outcome: "neutral" };
   }
   if (winner === null || winner === undefined) {
     return { title: "It's a draw", detail: capital(REASONS.draw()), outcome: "draw" };

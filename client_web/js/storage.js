@@ -1,8 +1,18 @@
 // What the page remembers: the player's name and resume token (localStorage, shared
-// by tabs) and the match this tab shows (sessionStorage, per tab, survives reloads).
-// Storage may be missing or throw (private mode): every access is guarded.
+// by tabs), the codes of the player's rooms and the matches they chose to leave
+// (localStorage), and the match this tab shows (sessionStorage, per tab, survives
+// reloads). Storage may be missing or throw (private mode): every access is guarded.
 
-const KEYS = { name: "playroom.name", token: "playroom.token", current: "playroom.current", game: "playroom.game", level: "playroom.level" };
+const KEYS = {
+  name: "playroom.name",
+  token: "playroom.token",
+  current: "playroom.current",
+  game: "playroom.game",
+  level: "playroom.level",
+  rooms: "playroom.rooms",
+  left: "playroom.left",
+};
+const MAX_IDS = 50;
 
 function safe(getStore) {
   let store = null;
@@ -42,6 +52,47 @@ function safe(getStore) {
   };
 }
 
+function parseObject(text) {
+  try {
+    const value = JSON.parse(text ?? "null");
+    return value && typeof value === "object" && !Array.isArray(value) ? value : {};
+  } catch {
+    return {}; // a damaged entry: start afresh
+  }
+}
+
+/**
+ * A small map from match id to a value, kept as one JSON object under `key` (the
+ * oldest entries beyond `MAX_IDS` are dropped). `keep(ids)` forgets every other id.
+ */
+export function idMap(store, key) {
+  const read = () => parseObject(store.get(key));
+  const write = (entries) => {
+    const kept = Object.entries(entries).slice(-MAX_IDS);
+    if (kept.length) store.set(key, JSON.stringify(Object.fromEntries(kept)));
+    else store.remove(key);
+  };
+  return {
+    get: (id) => read()[id] ?? null,
+    has: (id) => Object.hasOwn(read(), id),
+    set(id, value) {
+      const entries = read();
+      delete entries[id]; // re-added last: the newest
+      entries[id] = value;
+      write(entries);
+    },
+    delete(id) {
+      const entries = read();
+      delete entries[id];
+      write(entries);
+    },
+    keep(ids) {
+      const wanted = new Set(ids);
+      write(Object.fromEntries(Object.entries(read()).filter(([id]) => wanted.has(id))));
+    },
+  };
+}
+
 export function createStorage(local = () => globalThis.localStorage, session = () => globalThis.sessionStorage) {
   const ls = safe(local);
   const ss = safe(session);
@@ -52,6 +103,10 @@ export function createStorage(local = () => globalThis.localStorage, session = (
     setGame: (game) => ls.set(KEYS.game, game),
     getLevel: () => ls.get(KEYS.level),
     setLevel: (level) => ls.set(KEYS.level, level),
+    /** match id -> room code of the player's private rooms (for the invite card). */
+    rooms: idMap(ls, KEYS.rooms),
+    /** match ids the player left on purpose: never pulled back into them. */
+    left: idMap(ls, KEYS.left),
     tokenStore: {
       get: () => ls.get(KEYS.token),
       set: (token) => ls.set(KEYS.token, token),

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { describeMove, formatCountdown, landingRow, rematchState, resultText, statusText } from "../js/describe.js";
+import { describeMove, formatCountdown, isEmptySeat, landingRow, rematchState, resultText, statusText } from "../js/describe.js";
 
 const players = [
   { name: "Ada", online: true, bot: false, grace: null },
@@ -61,4 +61,34 @@ test("connect-four landing row (row 0 at the top)", () => {
   assert.equal(landingRow(board, 3), 3);
   for (let r = 0; r < 6; r++) board[r * 7 + 6] = r % 2;
   assert.equal(landingRow(board, 6), -1);
+});
+
+test("aborted: says why (no first move, a player left, a room closed)", () => {
+  const aborted = (changes, you = 0) => resultText({ ...base, status: "finished", turn: null, you, result: { winner: null, reason: "aborted", line: [] }, ...changes });
+  // Deadline before anyone moved: seat 0's first move was due.
+  assert.deepEqual(aborted({ moves: [] }), { title: "Match aborted", detail: "You did not make a first move in time", outcome: "neutral" });
+  assert.equal(aborted({ moves: [] }, 1).detail, "Ada did not make a first move in time");
+  // One side moved: the other one's first move was due; never "no first move was made".
+  assert.equal(aborted({ moves: [3] }).detail, "Bob did not make a first move in time");
+  assert.equal(aborted({ moves: [3] }, null).detail, "Bob did not make a first move in time");
+  // Grace ran out before both had moved: the player who left is named.
+  const gone = [players[0], { ...players[1], online: false }];
+  assert.equal(aborted({ moves: [3], players: gone }).detail, "Bob left before both sides had moved");
+  assert.equal(aborted({ moves: [], players: [{ ...players[0], online: false }, players[1]] }).detail, "You left before both sides had moved");
+  // A bot is never "offline".
+  assert.equal(aborted({ moves: [], players: [players[0], { name: "Easy bot", online: false, bot: true, grace: null }] }).detail, "You did not make a first move in time");
+  // A room that expired or was cancelled before anyone joined.
+  const empty = { name: "", online: false, bot: false, grace: null };
+  const room = aborted({ moves: [], players: [players[0], empty] });
+  assert.deepEqual(room, { title: "Room closed", detail: "No one joined the room", outcome: "neutral" });
+  assert.equal(statusText({ ...base, status: "finished", result: { winner: null, reason: "aborted", line: [] }, players: [players[0], empty] }), "Room closed");
+  for (const r of [aborted({ moves: [] }), aborted({ moves: [3] }), room]) assert.doesNotMatch(r.detail, /no first move was made/i);
+});
+
+test("empty seat: the server's placeholder, not a player who went offline", () => {
+  const empty = { name: "", online: false, bot: false, grace: null };
+  assert.equal(isEmptySeat({ ...base, players: [players[0], empty] }, 1), true);
+  assert.equal(isEmptySeat({ ...base, players: [players[0], empty] }, 0), false);
+  assert.equal(isEmptySeat({ ...base, players: [players[0], { ...players[1], online: false }] }, 1), false);
+  assert.equal(isEmptySeat({ ...base, players: [players[0]] }, 1), true);
 });

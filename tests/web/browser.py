@@ -12,9 +12,17 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, expect
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Error,
+    Locator,
+    Page,
+    expect,
+)
 
 from tests.support import ROOT
 
@@ -26,8 +34,8 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-DESKTOP = {"viewport": {"width": 1280, "height": 860}}
-PHONE = {
+DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 860}}
+PHONE: dict[str, Any] = {
     "viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
     "is_mobile": True, "has_touch": True,
     "user_agent": ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
@@ -54,8 +62,13 @@ class Pages:
     contexts: list[BrowserContext] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
-    def open(self, name: str, *, phone: bool = False, path: str = "/") -> Page:
-        context = self.browser.new_context(**(PHONE if phone else DESKTOP))
+    def open(self, name: str, *, phone: bool = False, width: int | None = None,
+             path: str = "/") -> Page:
+        """A new person's page at `path`, connected. `width` narrows the viewport."""
+        options = PHONE if phone else DESKTOP
+        if width is not None:
+            options = {**options, "viewport": {**options["viewport"], "width": width}}
+        context = self.browser.new_context(**options)
         context.set_default_timeout(TIMEOUT_MS)
         # The name a person would type once; the page keeps it in localStorage.
         context.add_init_script(
@@ -83,6 +96,12 @@ class Pages:
     def close(self) -> None:
         for context in self.contexts:
             context.close()
+
+
+def reload(page: Page) -> None:
+    """Reload and wait until the page is connected again."""
+    page.reload()
+    expect(page.locator(tid("connection-status"))).to_have_attribute("data-state", "ready")
 
 
 def shot(page: Page, name: str) -> Path:
@@ -190,6 +209,18 @@ def play(by_seat: dict[int, Page], game: str, moves: list[int], *, how: Input = 
             keyboard_move(mover, game, move, "Enter" if index % 2 == 0 else "Space")
         for page in everyone:
             wait_filled(page, start + index + 1)
+
+
+def resign(page: Page) -> None:
+    """Resign the match on screen through the confirmation dialog."""
+    page.click(tid("resign-button"))
+    expect(page.locator(tid("resign-dialog"))).to_be_visible()
+    page.click(tid("resign-confirm"))
+
+
+def my_match(page: Page, match: str) -> Locator:
+    """The row of `match` under "Your matches" in the lobby."""
+    return page.locator(f'{tid("my-match")}[data-match-id="{match}"]')
 
 
 def expect_result(page: Page, outcome: str, title: str | re.Pattern[str],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
@@ -24,7 +25,10 @@ from tests.web.browser import (
     expect_result,
     match_attr,
     match_id,
+    my_match,
     play,
+    reload,
+    resign,
     seats,
     shot,
     tid,
@@ -128,6 +132,7 @@ def test_private_room_link(pages: Pages) -> None:
     # Nobody is in the empty seat yet: no "lost connection", no "offline".
     expect(host.locator(tid("player-1"))).to_contain_text("Waiting for a player")
     expect(host.locator(tid("player-1"))).not_to_contain_text("offline")
+    shot(host, "room-cancelled-desktop")
     expect(host.locator(tid("opponent-online"))).to_be_hidden()
     shot(host, "room-invite-desktop")
 
@@ -313,3 +318,181 @@ def test_errors_are_shown(pages: Pages) -> None:
     expect(toast).to_contain_text("does not exist")
     expect(lost.locator(tid("lobby"))).to_be_visible()
     expect(lost.locator(MATCH)).to_be_hidden()
+
+
+# --- one thing at a time: the queue and double clicks ---------------------------------
+
+@pytest.mark.parametrize(("button", "status"), [
+    ("play-bot-button", "active"), ("create-room-button", "waiting")])
+def test_starting_something_else_leaves_the_queue(pages: Pages, button: str, status: str) -> None:
+    searcher = pages.open("Impatient")
+    searcher.select_option(tid("game-select"), "tictactoe")
+    searcher.click(tid("quick-match-button"))
+    expect(searcher.locator(tid("queue-status"))).to_be_visible()
+    searcher.click(tid(button))
+    wait_status(searcher, status)
+    # Out of the queue for real: the next two people searching are paired together.
+    by_seat = quick_match(pages.open("Next One"), pages.open("Next Two"), "tictactoe")
+    assert searcher not in by_seat.values()
+    assert match_id(by_seat[0]) != match_id(searcher)
+    searcher.click(tid("lobby-button"))
+    expect(searcher.locator(tid("queue-status"))).to_be_hidden()
+    expect(searcher.locator(tid("quick-match-button"))).to_be_visible()
+
+
+@pytest.mark.parametrize(("button", "status"), [
+    ("play-bot-button", "active"), ("create-room-button", "waiting")])
+def test_double_click_starts_one_match(
+        pages: Pages, server: ServerProcess, button: str, status: str) -> None:
+    name = f"Double {status}"
+    page = pages.open(name)
+    page.dblclick(tid(button))
+    wait_status(page, status)
+    # End it. The server answers in order, so a second start was answered before this.
+    if status == "active":
+        resign(page)
+    else:
+        page.click(tid("cancel-room-button"))
+    wait_status(page, "finished")
+    page.click(tid("lobby-button"))
+    expect(page.locator(tid("lobby"))).to_be_visible()
+    expect(page.locator(tid("my-match"))).to_have_count(0)
+    live = httpx.get(f"{server.http}/api/matches", timeout=10).json()["matches"]
+    assert not [m for m in live if any(p and p["name"] == name for p in m["players"])], live
+
+
+# --- rooms: the invite comes back, a room can be cancelled, a pasted link joins ----------
+
+def test_room_invite_comes_back_and_the_room_can_be_cancelled(pages: Pages) -> None:
+    host = pages.open("Room Keeper")
+    host.click(tid("create-room-button"))
+    wait_status(host, "waiting")
+    code = host.locator(tid("room-code")).inner_text().strip()
+    room = match_id(host)
+    expect(host.locator(tid("resign-button"))).to_be_hidden()
+    expect(host.locator(tid("cancel-room-button"))).to_be_visible()
+
+    def invite_shown() -> None:
+        wait_status(host, "waiting")
+        assert match_id(host) == room
+        expect(host.locator(tid("room-invite"))).to_be_visible()
+        expect(host.locator(tid("room-code"))).to_have_text(code)
+        expect(host.locator(tid("room-link"))).to_have_value(re.compile(rf"\?room={code}$"))
+
+    host.click(tid("lobby-button"))  # back to the lobby, then resume
+    my_match(host, room).locator(tid("resume-button")).click()
+    invite_shown()
+    host.click(tid("lobby-button"))  # back to the lobby, reload, then resume
+    reload(host)
+    expect(my_match(host, room)).to_be_visible()
+    my_match(host, room).locator(tid("resume-button")).click()
+    invite_shown()
+    reload(host)  # a reload on the room itself
+    invite_shown()
+
+    host.click(tid("cancel-room-button"))
+    wait_status(host, "finished")
+    banner = host.locator(tid("result-banner"))
+    expect(banner).to_have_attribute("data-reason", "aborted")
+    expect(banner.locator(".result-title")).to_have_text("Room closed")
+    expect(banner.locator(".result-detail")).to_have_text("No one joined the room")
+    for hidden in ("room-invite", "cancel-room-button", "resign-button", "rematch-button"):
+        expect(host.locator(tid(hidden))).to_be_hidden()
+    expect(host.locator(tid("player-1"))).not_to_contain_text("offline")
+    shot(host, "room-cancelled-desktop")
+
+    late = pages.open("Too Late")
+    late.fill(tid("room-code-input"), code)
+    late.click(tid("join-room-button"))
+    expect(late.locator(f'{tid("toast")}[data-code="unknown_room"]')).to_be_visible()
+
+
+def test_join_by_pasting_the_invite_link(pages: Pages) -> None:
+    host = pages.open("Link Host")
+    host.click(tid("create-room-button"))
+    wait_status(host, "waiting")
+    code = host.locator(tid("room-code")).inner_text().strip()
+    link = host.locator(tid("room-link")).input_value()
+    assert len(link) > 16, link
+
+    guest = pages.open("Link Guest")
+    field = guest.locator(tid("room-code-input"))
+    field.focus()
+    guest.keyboard.insert_text(link)  # as a paste does
+    expect(field).to_have_value(code)
+    guest.click(tid("join-room-button"))
+    wait_status(guest, "active")
+    wait_status(host, "active")
+    assert match_id(guest) == match_id(host)
+
+
+# --- reloads: a match left stays left; a match that ended shows its result ----------------
+
+def test_a_match_left_on_purpose_stays_left_after_a_reload(pages: Pages) -> None:
+    leaver = pages.open("Leaver")
+    quick_match(leaver, pages.open("Stays"), "connect4")
+    match = match_id(leaver)
+    leaver.click(tid("lobby-button"))
+    expect(my_match(leaver, match)).to_be_visible()
+
+    reload(leaver)
+    # Its snapshot came back (the row is listed again) and did not pull the page into it.
+    expect(my_match(leaver, match)).to_be_visible()
+    expect(leaver.locator(MATCH)).to_be_hidden()
+
+    my_match(leaver, match).locator(tid("resume-button")).click()  # back in by choice
+    wait_status(leaver, "active")
+    reload(leaver)
+    wait_status(leaver, "active")
+    assert match_id(leaver) == match
+
+
+def test_result_of_a_match_that_ended_while_away(pages: Pages) -> None:
+    away = pages.open("Away")
+    stayer = pages.open("Stayer")
+    by_seat = quick_match(away, stayer, "tictactoe")
+    play(by_seat, "tictactoe", TTT_WIN[:2])
+    match = match_id(away)
+
+    away.goto("about:blank")  # gone: the match ends while the page is away
+    expect(stayer.locator(tid("opponent-online"))).to_have_attribute("data-online", "false")
+    resign(stayer)
+    wait_status(stayer, "finished")
+
+    away.goto(pages.base_url + "/")
+    expect(away.locator(tid("connection-status"))).to_have_attribute("data-state", "ready")
+    wait_status(away, "finished")
+    assert match_id(away) == match
+    wait_filled(away, 2)
+    banner = away.locator(tid("result-banner"))
+    expect(banner).to_have_attribute("data-reason", "resign")
+    expect_result(away, "win", "You won!")
+    expect(away.locator(BOARD)).to_have_attribute("data-can-play", "false")
+
+    away.click(tid("lobby-button"))  # seen: a reload now stays in the lobby
+    reload(away)
+    expect(away.locator(tid("lobby"))).to_be_visible()
+    expect(away.locator(MATCH)).to_be_hidden()
+
+
+# --- narrow phones ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("width", [360, 375])
+def test_names_are_readable_on_narrow_phones(pages: Pages, width: int) -> None:
+    names = ["Guest 4821", "Guadalupe"]
+    a, b = (pages.open(name, phone=True, width=width) for name in names)
+    by_seat = quick_match(a, b, "connect4")
+    for you, page in by_seat.items():
+        for seat in (0, 1):
+            card = page.locator(tid(f"player-{seat}"))
+            text = card.locator(".name-text")
+            expect(text).to_have_text(re.compile(r"^(Guest 4821|Guadalupe)$"))
+            cut = text.evaluate(
+                "e => e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1")
+            assert not cut, f"seat {seat}'s name is cut off at {width}px"
+            box, outer = text.bounding_box(), card.bounding_box()
+            assert box and outer and box["width"] >= 40, (box, outer)
+            assert outer["x"] >= 0 and outer["x"] + outer["width"] <= width, outer
+        expect(page.locator(f'{tid(f"player-{you}")} .you-tag')).to_be_visible()
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    shot(by_seat[0], f"players-{width}px")

@@ -4,6 +4,7 @@
 // of sockets or match state.
 
 import { gameTitle } from "../describe.js";
+import { isRoomLink, roomCodeFrom } from "../links.js";
 import { byTestId, h, setText, timeAgo } from "./dom.js";
 
 const LEVEL_LABELS = { random: "Random (beginner)", easy: "Easy", medium: "Medium", hard: "Hard" };
@@ -34,6 +35,11 @@ export function createLobby(root, handlers) {
 
   const name = () => nameInput.value.trim();
   const game = () => gameSelect.value;
+  const startButtons = [quickButton, roomButton, botButton, $("join-room-button")];
+  let busy = false; // a request to start something is on its way: one at a time
+  const unlessBusy = (fn) => () => {
+    if (!busy) fn();
+  };
 
   root.querySelector("#setup-form")?.addEventListener("submit", (event) => event.preventDefault());
   nameInput.addEventListener("change", () => handlers.onNameChange?.(name()));
@@ -42,18 +48,22 @@ export function createLobby(root, handlers) {
   });
   gameSelect.addEventListener("change", () => handlers.onGameChange?.(game()));
   levelSelect.addEventListener("change", () => handlers.onLevelChange?.(levelSelect.value));
-  quickButton.addEventListener("click", () => handlers.onQuickMatch?.(game()));
+  quickButton.addEventListener("click", unlessBusy(() => handlers.onQuickMatch?.(game())));
   cancelButton.addEventListener("click", () => handlers.onCancelQueue?.());
-  roomButton.addEventListener("click", () => handlers.onCreateRoom?.(game()));
-  botButton.addEventListener("click", () => handlers.onPlayBot?.(game(), levelSelect.value));
+  roomButton.addEventListener("click", unlessBusy(() => handlers.onCreateRoom?.(game())));
+  botButton.addEventListener("click", unlessBusy(() => handlers.onPlayBot?.(game(), levelSelect.value)));
+  // A pasted invite link becomes its code.
+  codeInput.addEventListener("input", () => {
+    if (isRoomLink(codeInput.value)) codeInput.value = roomCodeFrom(codeInput.value);
+  });
   joinForm.addEventListener("submit", (event) => {
     event.preventDefault();
-    const code = codeInput.value.trim();
+    const code = roomCodeFrom(codeInput.value);
     if (!code) {
       codeInput.focus();
       return;
     }
-    handlers.onJoinRoom?.(code);
+    if (!busy) handlers.onJoinRoom?.(code);
   });
 
   // Keyed list update: rows are reused so focus on a button survives a refresh.
@@ -111,6 +121,13 @@ export function createLobby(root, handlers) {
       queueStatus.hidden = !searching;
       root.querySelector(".mode-quick .mode-actions").dataset.queue = searching ? "searching" : "idle";
       if (searching) setText(queueText, `Looking for a ${gameTitle(queue.game)} opponent…`);
+    },
+
+    /** true while a request to start a match is on its way: the start buttons wait */
+    setBusy(value) {
+      busy = Boolean(value);
+      for (const button of startButtons) button.setAttribute("aria-disabled", String(busy));
+      root.dataset.busy = String(busy);
     },
 
     /** matches from GET /api/matches; error: text to show instead */

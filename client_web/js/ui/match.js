@@ -8,6 +8,7 @@ import {
   describeMove,
   formatCountdown,
   gameTitle,
+  isEmptySeat,
   playerName,
   rematchState,
   resultText,
@@ -24,18 +25,18 @@ function sentence(text) {
 
 /**
  * The player in `seat`, or null while the seat is empty. The server fills the empty
- * seat of a waiting room with a placeholder ({name: "", online: false, bot: false,
- * grace: null}), which is nobody, not a player who lost connection.
+ * seat of a room (waiting, or closed before anyone joined) with a placeholder
+ * ({name: "", online: false, bot: false, grace: null}), which is nobody, not a player
+ * who lost connection.
  */
 function seated(view, seat) {
   const p = view.players?.[seat];
   if (!p) return null;
-  const placeholder = !p.name && !p.online && !p.bot && (p.grace === null || p.grace === undefined);
-  return view.status === "waiting" && placeholder ? null : p;
+  return view.status !== "active" && isEmptySeat(view, seat) ? null : p;
 }
 
 /**
- * handlers: onMove(move), onResign(), onRematch(), onLobby(), notify(text, kind)
+ * handlers: onMove(move), onResign(), onCancelRoom(), onRematch(), onLobby(), notify(text, kind)
  * announce: (text) => void, for the polite live region
  */
 export function createMatchScreen(root, handlers, announce = () => {}) {
@@ -58,6 +59,7 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
   const copyButton = $("copy-room-link");
   const banner = $("result-banner");
   const resignButton = $("resign-button");
+  const cancelRoomButton = $("cancel-room-button");
   const rematchButton = $("rematch-button");
   const rematchNote = $("rematch-note");
   const dialog = document.getElementById("resign-dialog");
@@ -81,6 +83,7 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
       handlers.onResign?.();
     }
   });
+  cancelRoomButton.addEventListener("click", () => handlers.onCancelRoom?.());
   dialog?.addEventListener("close", () => {
     if (dialog.returnValue === "resign") handlers.onResign?.();
     dialog.returnValue = "";
@@ -170,8 +173,8 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
     cards.forEach((card, seat) => {
       const p = seated(view, seat);
       const you = view.you === seat;
-      card.hidden = !p && view.status !== "waiting";
-      const name = p ? playerName(view, seat) : "Waiting for a player…";
+      card.hidden = !p && view.status === "active";
+      const name = p ? playerName(view, seat) : view.status === "waiting" ? "Waiting for a player…" : "No one joined";
       const nameEl = card.querySelector(".player-name");
       nameEl.replaceChildren(Object.assign(document.createElement("span"), { className: "name-text", textContent: name }));
       if (you) nameEl.append(Object.assign(document.createElement("span"), { className: "you-tag", textContent: "you" }));
@@ -219,8 +222,10 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
   function renderActions(view, m) {
     const player = isSeat(view.you);
     resignButton.hidden = !(player && view.status === "active");
+    cancelRoomButton.hidden = !(player && view.status === "waiting");
     const rs = rematchState(view);
-    rematchButton.hidden = !(player && view.status === "finished");
+    // No rematch with nobody: a room that closed before anyone joined.
+    rematchButton.hidden = !(player && view.status === "finished" && !isEmptySeat(view, 1 - view.you));
     setText(rematchButton, rs.label);
     rematchButton.setAttribute("aria-pressed", String(rs.pressed));
     rematchButton.setAttribute("aria-disabled", String(rs.disabled || !m.connected));
