@@ -74,7 +74,7 @@ def test_play_json_checks_every_hash_and_finds_the_server(game_server: ServerPro
 
 def test_play_msgpack_in_two_generator_processes(game_server: ServerProcess) -> None:
     result = loadtest(game_server.ws, "--matches", "4", "--procs", "2", "--codec", "msgpack",
-                      "--duration", "2", "--warmup", "0.5")
+                      "--duration", "2", "--warmup", "0.5", "--verify-every", "1")
     assert result["generator"]["processes"] == 2
     assert len(result["generator"]["cpu_percent"]) == 2
     assert result["moves"] > 0 and result["verified_hashes"] > 0
