@@ -157,6 +157,22 @@ export function rematchState(view) {
   return { label: "Rematch", pressed: false, disabled: false, note: "" };
 }
 
+/**
+ * Does the other seat offer a rematch the viewer has not answered yet? Only in a
+ * finished match the viewer plays in.
+ */
+export function incomingRematch(view) {
+  const me = view?.you;
+  if (view?.status !== "finished" || (me !== 0 && me !== 1)) return false;
+  const offers = view.rematch ?? [false, false];
+  return Boolean(offers[1 - me]) && !offers[me];
+}
+
+/** "Ada offers a rematch" (the lobby's notice of an offer). */
+export function rematchOfferText(view) {
+  return `${playerName(view, 1 - view.you)} offers a rematch`;
+}
+
 /** The row a stone dropped into `col` lands in (connect-four; row 0 at the top), or -1. */
 export function landingRow(board, col, rows = 6, cols = 7) {
   for (let row = rows - 1; row >= 0; row--) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { describeMove, formatCountdown, isEmptySeat, landingRow, rematchState, resultText, statusText } from "../js/describe.js";
+import { describeMove, formatCountdown, incomingRematch, isEmptySeat, landingRow, rematchOfferText, rematchState, resultText, statusText } from "../js/describe.js";
 
 const players = [
   { name: "Ada", online: true, bot: false, grace: null },
@@ -51,6 +51,20 @@ test("rematch button states", () => {
   assert.equal(rematchState({ ...fin, rematch: [true, false] }).pressed, true);
   assert.equal(rematchState({ ...fin, rematch: [false, true] }).label, "Accept rematch");
   assert.equal(rematchState({ ...fin, you: null }).disabled, true);
+});
+
+test("an incoming rematch offer: the other seat offers, we have not answered, the match is over", () => {
+  const fin = { ...base, status: "finished", result: { winner: 0, reason: "line", line: [] } };
+  assert.equal(incomingRematch({ ...fin, rematch: [false, true] }), true);
+  assert.equal(incomingRematch({ ...fin, you: 1, rematch: [true, false] }), true);
+  assert.equal(incomingRematch({ ...fin, rematch: [true, true] }), false); // accepted
+  assert.equal(incomingRematch({ ...fin, rematch: [true, false] }), false); // our own offer
+  assert.equal(incomingRematch({ ...fin, rematch: [false, false] }), false);
+  assert.equal(incomingRematch({ ...fin, you: null, rematch: [false, true] }), false); // spectator
+  assert.equal(incomingRematch({ ...base, rematch: [false, true] }), false); // not over
+  assert.equal(incomingRematch(undefined), false);
+  assert.equal(rematchOfferText({ ...fin, rematch: [false, true] }), "Bob offers a rematch");
+  assert.equal(rematchOfferText({ ...fin, you: 1, players: [{ ...players[0], name: "" }, players[1]] }), "Red offers a rematch");
 });
 
 test("connect-four landing row (row 0 at the top)", () => {

@@ -18,3 +18,23 @@ test("all modules except app.js import without a DOM", async () => {
   assert.equal(typeof globalThis.document, "undefined");
   for (const name of names) await import(new URL(name, root));
 });
+
+// The parts app.js is made of (it imports them all): each must import on its own too.
+const CONTROLLER = [
+  "controller/screens.js",
+  "controller/lobbyactions.js",
+  "controller/matchactions.js",
+  "controller/offers.js",
+  "controller/welcome.js",
+  "controller/messages.js",
+  "ui/connstatus.js",
+];
+
+test("app.js's parts import without a DOM and export their factories", async () => {
+  const names = modules(root);
+  for (const name of CONTROLLER) {
+    assert.ok(names.includes(name), `${name} is missing`);
+    const mod = await import(new URL(name, root));
+    assert.ok(Object.values(mod).some((value) => typeof value === "function" && value.name.startsWith("create")), name);
+  }
+});

@@ -496,3 +496,59 @@ def test_names_are_readable_on_narrow_phones(pages: Pages, width: int) -> None:
         expect(page.locator(f'{tid(f"player-{you}")} .you-tag')).to_be_visible()
         assert page.evaluate("() => document.documentElement.scrollWidth") <= width
     shot(by_seat[0], f"players-{width}px")
+
+
+# --- a rematch offered to someone already back in the lobby ------------------------------
+
+def finished_then_lobby(pages: Pages, offerer: str, leaver: str) -> tuple[Page, Page, str]:
+    """Two people play a match to the end; `leaver` goes back to the lobby, `offerer`
+    stays on the result and offers a rematch. Returns both pages and the match id."""
+    a = pages.open(offerer)
+    b = pages.open(leaver)
+    by_seat = quick_match(a, b, "tictactoe")
+    play(by_seat, "tictactoe", TTT_WIN)
+    for page in (a, b):
+        wait_status(page, "finished")
+    match = match_id(a)
+    b.click(tid("lobby-button"))
+    expect(b.locator(tid("lobby"))).to_be_visible()
+    expect(b.locator(tid("rematch-offer"))).to_have_count(0)
+    a.click(tid("rematch-button"))
+    expect(a.locator(tid("rematch-button"))).to_have_attribute("data-state", "offered")
+    return a, b, match
+
+
+def test_rematch_offer_reaches_the_lobby_and_can_be_accepted(pages: Pages) -> None:
+    a, b, old = finished_then_lobby(pages, "Offer Maker", "Lobby Sitter")
+    seat_a = int(match_attr(a, "you"))
+    offer = b.locator(f'{tid("rematch-offer")}[data-match-id="{old}"]')
+    expect(offer).to_be_visible()
+    expect(offer).to_contain_text("Offer Maker offers a rematch")
+    expect(b.locator(tid("announcer"))).to_have_text("Offer Maker offers a rematch")
+    expect(b.locator(MATCH)).to_be_hidden()  # told, not pulled into the old match
+    shot(b, "rematch-offer-lobby-desktop")
+
+    offer.locator(tid("accept-rematch-button")).click()
+    for page in (a, b):
+        expect(page.locator(MATCH)).not_to_have_attribute("data-match-id", old)
+        wait_status(page, "active")
+    assert match_id(a) == match_id(b) != ""
+    assert int(match_attr(a, "you")) == 1 - seat_a  # the seats are swapped
+    assert int(match_attr(b, "you")) == seat_a
+    expect(b.locator(tid("rematch-offer"))).to_have_count(0)
+    # The new match plays as any other: the new seat 0 (the old seat 1) moves first.
+    play(seats([a, b]), "tictactoe", TTT_WIN)
+    wait_status(a, "finished")
+
+
+def test_rematch_offer_in_the_lobby_can_be_dismissed(pages: Pages) -> None:
+    a, b, old = finished_then_lobby(pages, "Hopeful", "Not Now")
+    offer = b.locator(f'{tid("rematch-offer")}[data-match-id="{old}"]')
+    expect(offer).to_contain_text("Hopeful offers a rematch")
+    offer.locator(tid("dismiss-rematch-button")).click()
+    expect(b.locator(tid("rematch-offer"))).to_have_count(0)
+    expect(b.locator(tid("rematch-offers"))).to_be_hidden()
+    expect(b.locator(tid("lobby"))).to_be_visible()
+    # Nothing was sent: the offer still stands on the other side.
+    expect(a.locator(tid("rematch-button"))).to_have_attribute("data-state", "offered")
+    assert match_id(a) == old

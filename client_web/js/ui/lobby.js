@@ -12,7 +12,7 @@ const LEVEL_LABELS = { random: "Random (beginner)", easy: "Easy", medium: "Mediu
 /**
  * handlers: onQuickMatch(game), onCancelQueue(), onCreateRoom(game), onJoinRoom(code),
  * onPlayBot(game, level), onWatch(matchId), onResume(matchId), onNameChange(name),
- * onGameChange(game), onLevelChange(level)
+ * onGameChange(game), onLevelChange(level), onAcceptRematch(matchId), onDismissRematch(matchId)
  */
 export function createLobby(root, handlers) {
   const $ = (id) => byTestId(root, id);
@@ -32,6 +32,8 @@ export function createLobby(root, handlers) {
   const liveCount = $("live-count");
   const mineCard = root.querySelector("#my-matches-card");
   const mineList = $("my-matches");
+  const offersCard = root.querySelector("#rematch-offers-card");
+  const offersList = $("rematch-offers");
 
   const name = () => nameInput.value.trim();
   const game = () => gameSelect.value;
@@ -126,7 +128,9 @@ export function createLobby(root, handlers) {
     /** true while a request to start a match is on its way: the start buttons wait */
     setBusy(value) {
       busy = Boolean(value);
-      for (const button of startButtons) button.setAttribute("aria-disabled", String(busy));
+      for (const button of [...startButtons, ...offersList.querySelectorAll('[data-testid="accept-rematch-button"]')]) {
+        button.setAttribute("aria-disabled", String(busy));
+      }
       root.dataset.busy = String(busy);
     },
 
@@ -184,6 +188,34 @@ export function createLobby(root, handlers) {
           setText(li.querySelector(".match-meta"), `${gameTitle(m.game)} · ${m.status === "waiting" ? "waiting" : m.yourTurn ? "your turn" : "their turn"}`);
           li.classList.toggle("your-turn", Boolean(m.yourTurn));
           li.querySelector(".game-icon").className = `game-icon game-${m.game}`;
+        },
+      );
+    },
+
+    /** [{id, game, gameTitle, opponent, text}]: rematch offers for finished matches not on screen */
+    setOffers(offers) {
+      offersCard.hidden = offers.length === 0;
+      syncList(
+        offersList,
+        offers,
+        (o) => o.id,
+        (o) =>
+          h(
+            "li",
+            { class: "match-item offer", dataset: { testid: "rematch-offer", matchId: o.id } },
+            gameIcon(o.game),
+            h("div", { class: "match-text" }, h("div", { class: "match-names" }), h("div", { class: "match-meta" })),
+            h("button", { type: "button", class: "btn primary small", dataset: { testid: "accept-rematch-button" }, onclick: unlessBusy(() => handlers.onAcceptRematch?.(o.id)) }, "Accept"),
+            h("button", { type: "button", class: "btn ghost small", dataset: { testid: "dismiss-rematch-button" }, onclick: () => handlers.onDismissRematch?.(o.id) }, "Dismiss"),
+          ),
+        (li, o) => {
+          setText(li.querySelector(".match-names"), o.text);
+          setText(li.querySelector(".match-meta"), o.gameTitle);
+          li.querySelector(".game-icon").className = `game-icon game-${o.game}`;
+          const [accept, dismiss] = li.querySelectorAll("button");
+          accept.setAttribute("aria-disabled", String(busy));
+          accept.setAttribute("aria-label", `Accept the rematch ${o.opponent} offers, ${o.gameTitle}`);
+          dismiss.setAttribute("aria-label", `Dismiss the rematch ${o.opponent} offers`);
         },
       );
     },

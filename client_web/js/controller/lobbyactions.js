@@ -1,0 +1,145 @@
+// The lobby's actions: what its buttons ask for, turned into commands; the
+// one-request-at-a-time guard of the start buttons (quick match, room, join, bot,
+// accepting a rematch) and the quick-match queue; watching and resuming a match; and
+// the lobby's data fetched over HTTP (games and bot levels, the live matches,
+// refreshed every few seconds). Draws only through `ctx.lobby`.
+
+import { GAMES } from "../describe.js";
+
+export const DEFAULT_GAMES = Object.entries(GAMES).map(([id, g]) => ({ id, title: g.title, rows: g.rows, cols: g.cols }));
+export const DEFAULT_LEVELS = ["random", "easy", "medium", "hard"];
+const LIVE_REFRESH_MS = 4000;
+const REQUEST_TIMEOUT_MS = 10000;
+
+/** ctx: the shared parts the composition root (app.js) puts together. */
+export function createLobbyActions(ctx) {
+  const { app, store, storage, conn } = ctx;
+
+  /** The lobby screen's handlers (see ui/lobby.js). */
+  const handlers = {
+    onNameChange(name) {
+      storage.setName(name);
+      // The name travels in hello: say hello again, unless that would drop a live match.
+      if (conn.ready && name && name !== conn.name && ctx.screens.liveOwnMatches().length === 0) conn.restart();
+    },
+    onGameChange: (game) => storage.setGame(game),
+    onLevelChange: (level) => storage.setLevel(level),
+    onQuickMatch(game) {
+      if (app.queued || !startRequest({ type: "queue", game })) return;
+      app.queued = { game };
+      ctx.lobby.setQueue(app.queued);
+    },
+    onCancelQueue: leaveQueue,
+    onCreateRoom: (game) => startRequest({ type: "create_room", game }),
+    onJoinRoom: (code) => startRequest({ type: "join_room", code: code.trim() }),
+    onPlayBot: (game, level) => startRequest({ type: "play_bot", game, level }),
+    onWatch(id) {
+      watch(id);
+    },
+    onResume(id) {
+      const entry = store.get(id);
+      if (entry) ctx.screens.openMatch(id, entry.view.you === null ? "watch" : "play");
+    },
+    onAcceptRematch: (id) => ctx.offers.accept(id),
+    onDismissRematch: (id) => ctx.offers.dismiss(id),
+  };
+
+  function rememberName() {
+    const name = ctx.lobby.getName();
+    if (name) storage.setName(name);
+  }
+
+  /**
+   * Ask to start something (queue, room, bot match, rematch), one request at a time: a
+   * second click before the answer does nothing. Anything but a quick match leaves the
+   * queue.
+   */
+  function startRequest(cmd) {
+    if (app.request) return false;
+    rememberName();
+    if (cmd.type !== "queue") leaveQueue();
+    const id = conn.send(cmd);
+    app.request = { id, timer: setTimeout(() => endRequest(id), REQUEST_TIMEOUT_MS) };
+    ctx.lobby.setBusy(true);
+    return true;
+  }
+
+  /** The pending request got its answer (or `id` is undefined: any answer will do). */
+  function endRequest(id) {
+    if (!app.request || (id !== undefined && app.request.id !== id)) return;
+    clearTimeout(app.request.timer);
+    app.request = null;
+    ctx.lobby.setBusy(false);
+  }
+
+  /** Really leave the quick-match queue (the server keeps us in it until `unqueue`). */
+  function leaveQueue() {
+    if (!app.queued) return;
+    conn.send({ type: "unqueue" });
+    app.queued = null;
+    ctx.lobby.setQueue(null);
+  }
+
+  /** The queue as the server says it is: `{game}` while searching, or null. */
+  function setQueued(queued) {
+    app.queued = queued;
+    ctx.lobby.setQueue(queued);
+  }
+
+  function watch(id) {
+    const entry = store.get(id);
+    if (entry && entry.view.you !== null && entry.view.you !== undefined) {
+      ctx.screens.openMatch(id, "play"); // our own match: play it rather than watch it
+      return;
+    }
+    app.watching = id;
+    if (entry) ctx.screens.openMatch(id, "watch");
+    conn.send({ type: "watch", match: id });
+  }
+
+  // --- HTTP: games and live matches -----------------------------------------
+
+  function showGames(games, levels) {
+    ctx.lobby.setGames(games, levels, { game: storage.getGame() ?? undefined, level: storage.getLevel() ?? undefined });
+  }
+
+  /** The built-in games at once, then the server's list. */
+  async function loadGames() {
+    showGames(DEFAULT_GAMES, DEFAULT_LEVELS);
+    let games = DEFAULT_GAMES;
+    let levels = DEFAULT_LEVELS;
+    try {
+      const res = await fetch("/api/games", { headers: { Accept: "application/json" } });
+      if (res.ok) {
+        const data = await res.json();
+        if (Array.isArray(data.games) && data.games.length) games = data.games;
+        if (Array.isArray(data.bot_levels) && data.bot_levels.length) levels = data.bot_levels;
+      }
+    } catch {
+      // keep the defaults
+    }
+    showGames(games, levels);
+  }
+
+  let liveTimer = null;
+  let liveBusy = false;
+  async function refreshLive() {
+    clearTimeout(liveTimer);
+    liveTimer = setTimeout(refreshLive, LIVE_REFRESH_MS);
+    if (app.screen !== "lobby" || document.visibilityState === "hidden" || liveBusy) return;
+    liveBusy = true;
+    try {
+      const res = await fetch("/api/matches", { headers: { Accept: "application/json" }, cache: "no-store" });
+      if (!res.ok) throw new Error(String(res.status));
+      const data = await res.json();
+      const matches = (Array.isArray(data.matches) ? data.matches : []).slice().sort((a, b) => (b.watchers ?? 0) - (a.watchers ?? 0) || (b.started_at ?? 0) - (a.started_at ?? 0));
+      ctx.lobby.setLive(matches);
+    } catch {
+      ctx.lobby.setLive([], { error: "Could not load the live matches. Retrying…" });
+    } finally {
+      liveBusy = false;
+    }
+  }
+
+  return { handlers, startRequest, endRequest, leaveQueue, setQueued, watch, loadGames, refreshLive };
+}
