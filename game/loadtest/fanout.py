@@ -18,7 +18,7 @@ from game.loadtest.config import Config
 from game.loadtest.play import Duel
 from game.loadtest.stats import Recorder
 from game.loadtest.verify import Follower
-from game.loadtest.wire import Link
+from game.loadtest.wire import Deferred, Link, RawLink
 
 WATCHER_BASE = 2
 CONNECT_CONCURRENCY = 64
@@ -43,9 +43,13 @@ class FanoutDuel(Duel):
         self._all_welcome = asyncio.get_running_loop().create_future()
         gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
 
+        deferred = Deferred()
+
         async def one(tag: int) -> Link:
             async with gate:
                 link = await self._connect(tag)
+                if isinstance(link, RawLink):
+                    link.defer = deferred
                 link.send({"type": "hello", "name": f"watcher {tag}", "id": "hello"})
                 return link
 

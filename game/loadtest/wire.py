@@ -25,6 +25,7 @@ from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
 
 import msgpack
+import orjson
 
 _c_apply_mask: Callable[[bytes, bytes], bytes] | None
 try:
@@ -91,6 +92,26 @@ class HandshakeError(ConnectionError):
     pass
 
 
+class Deferred:
+    """Reads of many links, parsed once the loop's current batch of socket events is
+    done, each with the time its bytes arrived. When one process plays 1000 watchers,
+    parsing one watcher's frame in its own read would delay the arrival time of every
+    watcher read after it; only an append is left on that path."""
+
+    def __init__(self) -> None:
+        self._reads: list[tuple[RawLink, bytes, float]] = []
+
+    def add(self, link: RawLink, data: bytes, now: float) -> None:
+        if not self._reads:
+            asyncio.get_running_loop().call_soon(self._run)
+        self._reads.append((link, data, now))
+
+    def _run(self) -> None:
+        reads, self._reads = self._reads, []
+        for link, data, now in reads:  # in arrival order, so each link's bytes stay in order
+            link.consume(data, now)
+
+
 class RawLink(asyncio.Protocol):
     """A minimal RFC 6455 client on an asyncio.Protocol; no extensions, no fragments out."""
 
@@ -113,6 +134,8 @@ class RawLink(asyncio.Protocol):
         self._handshake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._closing = False
+        self.defer: Deferred | None = None
+        """Set: reads are parsed after the loop's current batch of socket events."""
 
     # ---- handshake ---------------------------------------------------------------------
 
@@ -171,6 +194,13 @@ class RawLink(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         now = time.monotonic()
+        if self.defer is not None and self._upgraded:
+            self.defer.add(self, data, now)
+        else:
+            self.consume(data, now)
+
+    def consume(self, data: bytes, now: float) -> None:
+        """Parse `data`, which arrived at `now`, and hand over every complete message."""
         self._buffer = self._buffer + data if self._buffer else data
         if not self._upgraded:
             self._finish_handshake()
@@ -211,7 +241,7 @@ class RawLink(asyncio.Protocol):
             self._fragments.clear()
         if opcode in (0x0, 0x1, 0x2):
             self.frames_in += 1
-            message = msgpack.unpackb(payload, raw=False) if self._binary else json.loads(payload)
+            message = msgpack.unpackb(payload, raw=False) if self._binary else orjson.loads(payload)
             self._handler.on_message(self, message, now)
         elif opcode == 0x9:
             self._write(client_frame(0xA, payload))
@@ -302,7 +332,7 @@ class WebsocketsLink:
                 now = time.monotonic()
                 self.frames_in += 1
                 binary = self._binary
-                message = msgpack.unpackb(frame, raw=False) if binary else json.loads(frame)
+                message = msgpack.unpackb(frame, raw=False) if binary else orjson.loads(frame)
                 self._handler.on_message(self, message, now)
         except ConnectionClosed:
             pass
