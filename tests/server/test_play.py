@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import random
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from game.rules import get_rules
-from tests.support import Client, ServerProcess, connect, play_out
+from tests.support import Client, ServerProcess, connect, play_out, seated, start_server
 
 TTT_WIN = [0, 3, 1, 4, 2]  # X takes the top row
 TTT_DRAW = [0, 1, 2, 4, 3, 5, 7, 6, 8]
@@ -169,3 +170,32 @@ async def test_live_match_listing(server: ServerProcess) -> None:
         assert match in listed
         assert {p["name"] for p in listed[match]["players"]} == {"lister-a", "lister-b"}
         assert listed[match]["moves"] == 0 and listed[match]["game"] == "tictactoe"
+
+
+async def test_watcher_count_settles_after_spectators_churn(tmp_path: Path) -> None:
+    """Spectators coming and going faster than the store commits (SQLite, 1 ms flush),
+    with at most one count commit per match in flight: the count the players see still
+    settles. Three churn and stay, then a fourth arrives: the players see 4, a count
+    never reached before. (That a change made during an in-flight commit is committed
+    after it is not forced here: the churn makes it likely, not certain.)"""
+    proc = start_server(tmp_path, db=str(tmp_path / "churn.sqlite3"), watchers_flush_ms=1)
+    try:
+        async with connect(proc) as a, connect(proc) as b, connect(proc) as f1, \
+                connect(proc) as f2, connect(proc) as f3, connect(proc) as f4:
+            match, _ = await seated(a, b, "tictactoe")
+            for fan in (f1, f2, f3, f4):
+                await fan.hello()
+
+            async def churn(fan: Client) -> None:
+                for _ in range(15):
+                    await fan.request({"type": "watch", "match": match})
+                    await fan.request({"type": "unwatch", "match": match})
+                await fan.request({"type": "watch", "match": match})
+
+            await asyncio.gather(churn(f1), churn(f2), churn(f3))
+            await f4.request({"type": "watch", "match": match})
+            for player in (a, b):
+                view = await player.until_view(match, lambda v: v["watchers"] == 4)
+                assert view["status"] == "active" and view["moves"] == []
+    finally:
+        proc.stop()
