@@ -488,8 +488,10 @@ def hash_example(view: dict[str, Any]) -> str:
         f"3. CRC-32 (zlib / IEEE 802.3, as in PNG and gzip) of the bytes, unsigned: "
         f"`{crc}` (hex `0x{crc:08x}`), which is the `hash` the server sent.\n\n"
         "In Python: `zlib.crc32(json.dumps(view, sort_keys=True, separators=(',', ':'), "
-        "ensure_ascii=False).encode())`; in JavaScript: the same string from a "
-        "sorted-keys `JSON.stringify`, UTF-8 encoded, through any CRC-32."
+        "ensure_ascii=False).encode())`; in JavaScript: `JSON.stringify` with every "
+        "object's keys sorted by code point (JavaScript's default sort compares UTF-16 "
+        "units, which differs for characters beyond U+FFFF), UTF-8 encoded with "
+        "`TextEncoder`, through any CRC-32 (`examples/raw_json_bot.mjs` has one)."
     )
 
 
