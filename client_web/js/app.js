@@ -60,6 +60,7 @@ function initialState() {
     left: storage.left, // matches the person chose to leave: never pulled back into them (kept across reloads)
     watching: null, // the match id a `watch` was sent for
     offers: new Set(), // finished matches of ours whose rematch offer the lobby lists
+    unheld: new Set(), // matches a patch came for with no snapshot held: asked once for one
     everReady: false,
     intents: { room: params.get("room"), watch: params.get("watch") },
   };

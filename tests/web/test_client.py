@@ -552,3 +552,27 @@ def test_rematch_offer_in_the_lobby_can_be_dismissed(pages: Pages) -> None:
     # Nothing was sent: the offer still stands on the other side.
     expect(a.locator(tid("rematch-button"))).to_have_attribute("data-state", "offered")
     assert match_id(a) == old
+
+
+def test_rematch_offer_reaches_a_lobby_reloaded_after_the_match(pages: Pages) -> None:
+    a = pages.open("Offers Later")
+    b = pages.open("Reloaded")
+    by_seat = quick_match(a, b, "tictactoe")
+    play(by_seat, "tictactoe", TTT_WIN)
+    for page in (a, b):
+        wait_status(page, "finished")
+    old = match_id(a)
+    b.click(tid("lobby-button"))
+    reload(b)  # the page no longer holds the finished match (the welcome lists live ones)
+    expect(b.locator(MATCH)).to_be_hidden()
+    a.click(tid("rematch-button"))
+    expect(a.locator(tid("rematch-button"))).to_have_attribute("data-state", "offered")
+
+    offer = b.locator(f'{tid("rematch-offer")}[data-match-id="{old}"]')
+    expect(offer).to_contain_text("Offers Later offers a rematch")
+    expect(b.locator(MATCH)).to_be_hidden()  # told, not pulled into the old match
+    offer.locator(tid("accept-rematch-button")).click()
+    for page in (a, b):
+        expect(page.locator(MATCH)).not_to_have_attribute("data-match-id", old)
+        wait_status(page, "active")
+    assert match_id(a) == match_id(b) != ""

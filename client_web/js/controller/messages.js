@@ -101,7 +101,11 @@ export function createMessageHandlers(ctx) {
       onPatched(msg.match, before);
     } else if (result === GAP || result === MISMATCH) {
       moves.requestSync(msg.match);
-    } else if (result === UNKNOWN && app.current?.match === msg.match) {
+    } else if (result === UNKNOWN && (app.current?.match === msg.match || !app.unheld.has(msg.match))) {
+      // A match this page holds no snapshot of changed. For one of ours that ended
+      // before a reload it is most likely a rematch offer: ask once for the snapshot
+      // (offers.js lists the offer; a spectator's late patch gets dropped with its answer).
+      app.unheld.add(msg.match);
       moves.requestSync(msg.match);
     }
   }
