@@ -20,6 +20,7 @@ from game.client import (
     Bot,
     Client,
     ClientClosed,
+    CodecName,
     Disconnected,
     Event,
     GameResult,
@@ -61,7 +62,7 @@ class RandomBot(Bot):
 
 @pytest.mark.parametrize(("game", "level"), [("connect4", "medium"), ("tictactoe", "hard")])
 async def test_sdk_bot_plays_builtin_bots_to_the_end(
-    server: ServerProcess, codec: str, game: str, level: str
+    server: ServerProcess, codec: CodecName, game: str, level: str
 ) -> None:
     bot = RandomBot()
     results: list[GameResult] = []
@@ -84,7 +85,7 @@ async def test_sdk_bot_plays_builtin_bots_to_the_end(
         assert client.stats.patches > 0
 
 
-async def test_events_requests_and_errors(server: ServerProcess, codec: str) -> None:
+async def test_events_requests_and_errors(server: ServerProcess, codec: CodecName) -> None:
     async with Client(server.ws, name="eventful", codec=codec) as client:
         assert await client.ping() >= 0
         with pytest.raises(ServerError) as refused:
@@ -117,7 +118,7 @@ async def test_events_requests_and_errors(server: ServerProcess, codec: str) -> 
     assert [p.version for p in patches] == sorted(p.version for p in patches)
 
 
-async def _room_pair(server: ServerProcess, codec: str) -> tuple[Client, Client, str]:
+async def _room_pair(server: ServerProcess, codec: CodecName) -> tuple[Client, Client, str]:
     host = Client(server.ws, name="host", codec=codec)
     guest = Client(server.ws, name="guest", codec=codec)
     await host.connect()
@@ -130,7 +131,7 @@ async def _room_pair(server: ServerProcess, codec: str) -> tuple[Client, Client,
 
 
 async def test_a_version_gap_is_repaired_with_sync_since(server: ServerProcess,
-                                                         codec: str) -> None:
+                                                         codec: CodecName) -> None:
     host, guest, match = await _room_pair(server, codec)
     try:
         seats = {host.view(match)["you"]: host, guest.view(match)["you"]: guest}
@@ -155,7 +156,7 @@ async def test_a_version_gap_is_repaired_with_sync_since(server: ServerProcess,
 
 
 async def test_a_hash_mismatch_is_repaired_with_a_snapshot(server: ServerProcess,
-                                                           codec: str) -> None:
+                                                           codec: CodecName) -> None:
     host, guest, match = await _room_pair(server, codec)
     try:
         seats = {host.view(match)["you"]: host, guest.view(match)["you"]: guest}
@@ -195,7 +196,7 @@ async def test_room_games_then_rematches_between_two_sdk_bots(server: ServerProc
     assert [r.seat for r in host_score.results] == [0, 1]
 
 
-async def test_watch_and_unwatch(server: ServerProcess, codec: str) -> None:
+async def test_watch_and_unwatch(server: ServerProcess, codec: CodecName) -> None:
     async with Client(server.ws, name="player", codec=codec) as player, \
             Client(server.ws, name="fan", codec=codec) as fan:
         match = await player.play_bot("connect4", "random", seat=1)
@@ -219,7 +220,8 @@ class Pausing(RandomBot):
         self.thinking = asyncio.Event()
         self.go = asyncio.Event()
 
-    async def choose(self, view: View) -> int:
+    # `Bot.choose` may be a coroutine; RandomBot narrowed it to a plain int.
+    async def choose(self, view: View) -> int:  # type: ignore[override]
         if len(view["moves"]) >= 4 and not self.go.is_set():
             self.thinking.set()
             await self.go.wait()

@@ -42,8 +42,8 @@ def patch(version: int, old: dict[str, Any], new: dict[str, Any]) -> Message:
 
 def views() -> list[dict[str, Any]]:
     board: list[int | None] = [None] * 9
-    out = [{"game": "tictactoe", "you": 0, "turn": 0, "status": "active",
-            "board": list(board), "moves": []}]
+    out: list[dict[str, Any]] = [{"game": "tictactoe", "you": 0, "turn": 0,
+                                  "status": "active", "board": list(board), "moves": []}]
     for n, cell in enumerate((4, 0, 8)):
         board[cell] = n % 2
         out.append({**out[-1], "turn": (n + 1) % 2, "board": list(board),

@@ -8,6 +8,7 @@ import pytest
 
 from game.core.match import (
     Clocks,
+    Command,
     Phase,
     PlayMove,
     Presence,
@@ -30,6 +31,7 @@ def test_random_games_keep_every_viewer_in_step(game: str, seed: int) -> None:
     while match.phase is not Phase.FINISHED:
         now += 10
         roll = rng.random()
+        command: Command
         if roll < 0.15:
             command = Presence(rng.choice("ab"), rng.random() < 0.5)
         elif roll < 0.25:

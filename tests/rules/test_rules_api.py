@@ -66,7 +66,7 @@ def test_states_are_immutable(game: str) -> None:
         with pytest.raises(AttributeError):
             setattr(s, attr, 5)
     with pytest.raises(AttributeError):
-        del s._ply  # type: ignore[attr-defined]
+        del s._ply
     with pytest.raises(AttributeError):
         s.__dict__  # noqa: B018
     s.apply(0)

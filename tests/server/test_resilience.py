@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,12 +22,12 @@ GRACE_MS, TURN_MS, FIRST_MS = 20_000, 60_000, 30_000
 
 
 @pytest.fixture(scope="module")
-def clocked(tmp_path_factory: pytest.TempPathFactory) -> ServerProcess:
+def clocked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A server whose clock only moves when the test advances it."""
     proc = start_server(tmp_path_factory.mktemp("clocked"), test_clock=True,
                         grace_seconds=GRACE_MS / 1000, turn_seconds=TURN_MS / 1000,
                         first_move_seconds=FIRST_MS / 1000)
-    yield proc  # type: ignore[misc]
+    yield proc
     proc.stop()
 
 
@@ -208,8 +209,8 @@ async def test_rematch_swaps_seats(server: ServerProcess, codec: str) -> None:
         assert accept["type"] == "ack"
         fresh = {}
         for seat, client in seats.items():
-            snap = await client.expect(lambda m, old=match: m.get("type") == "snapshot"
-                                       and m["match"] != old)
+            snap = await client.expect(
+                lambda m: m.get("type") == "snapshot" and m["match"] != match)
             assert snap["view"]["you"] == 1 - seat and snap["view"]["status"] == "active"
             fresh[1 - seat] = client
         new_match = snap["match"]
