@@ -500,9 +500,11 @@ def test_names_are_readable_on_narrow_phones(pages: Pages, width: int) -> None:
 
 # --- a rematch offered to someone already back in the lobby ------------------------------
 
-def finished_then_lobby(pages: Pages, offerer: str, leaver: str) -> tuple[Page, Page, str]:
-    """Two people play a match to the end; `leaver` goes back to the lobby, `offerer`
-    stays on the result and offers a rematch. Returns both pages and the match id."""
+def finished_then_lobby(pages: Pages, offerer: str, leaver: str,
+                        reload_lobby: bool = False) -> tuple[Page, Page, str]:
+    """Two people play a match to the end; `leaver` goes back to the lobby (and, with
+    `reload_lobby`, reloads it), `offerer` stays on the result and offers a rematch.
+    Returns both pages and the match id."""
     a = pages.open(offerer)
     b = pages.open(leaver)
     by_seat = quick_match(a, b, "tictactoe")
@@ -512,6 +514,9 @@ def finished_then_lobby(pages: Pages, offerer: str, leaver: str) -> tuple[Page, 
     match = match_id(a)
     b.click(tid("lobby-button"))
     expect(b.locator(tid("lobby"))).to_be_visible()
+    if reload_lobby:
+        reload(b)  # the page no longer holds the finished match (the welcome lists live ones)
+        expect(b.locator(MATCH)).to_be_hidden()
     expect(b.locator(tid("rematch-offer"))).to_have_count(0)
     a.click(tid("rematch-button"))
     expect(a.locator(tid("rematch-button"))).to_have_attribute("data-state", "offered")
@@ -555,19 +560,7 @@ def test_rematch_offer_in_the_lobby_can_be_dismissed(pages: Pages) -> None:
 
 
 def test_rematch_offer_reaches_a_lobby_reloaded_after_the_match(pages: Pages) -> None:
-    a = pages.open("Offers Later")
-    b = pages.open("Reloaded")
-    by_seat = quick_match(a, b, "tictactoe")
-    play(by_seat, "tictactoe", TTT_WIN)
-    for page in (a, b):
-        wait_status(page, "finished")
-    old = match_id(a)
-    b.click(tid("lobby-button"))
-    reload(b)  # the page no longer holds the finished match (the welcome lists live ones)
-    expect(b.locator(MATCH)).to_be_hidden()
-    a.click(tid("rematch-button"))
-    expect(a.locator(tid("rematch-button"))).to_have_attribute("data-state", "offered")
-
+    a, b, old = finished_then_lobby(pages, "Offers Later", "Reloaded", reload_lobby=True)
     offer = b.locator(f'{tid("rematch-offer")}[data-match-id="{old}"]')
     expect(offer).to_contain_text("Offers Later offers a rematch")
     expect(b.locator(MATCH)).to_be_hidden()  # told, not pulled into the old match
