@@ -132,7 +132,9 @@ def play(matches: int, moves: int, games: list[list[int]], timed: bool,
             msg = parse_client(decode_json(slot.frames[slot.index]))
             t1 = clock()
             assert isinstance(msg, Move)
-            player = slot.players[match.position.to_move or 0]  # 0 or 1: the game is on
+            seat = match.position.to_move
+            assert seat is not None  # the slot's game is not over
+            player = slot.players[seat]
             transition = handle(match, PlayMove(player, msg.move, msg.version, msg.id), now)
             t2 = clock()
             before = slot.views
