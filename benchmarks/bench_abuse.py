@@ -2,6 +2,7 @@
 RELIABILITY.md cases 9 and 19-21 run against a real server (uvicorn, real sockets).
 
     python benchmarks/bench_abuse.py [--seconds 5] [--idle 3000] [--json out.json]
+    python benchmarks/bench_abuse.py --round2 [--server-root ../before]
 
 For each phase it prints the bystander's per-move latency (send -> the opponent has
 the patch: p50 / p95 / p99 / max, in ms) and the server's RSS before, during (peak
@@ -15,6 +16,13 @@ sampled every 100 ms) and after the phase. The phases:
 * churn      - connect / hello / leave, 50 at a time, for the whole phase;
 * half-open  - 200 peers that never read nor answer pings (ping 2 s + timeout 2 s):
                the time until the server has reaped them all.
+
+`--round2` runs instead the attacks of RELIABILITY.md cases 24-30 (issue "hostile peers,
+round two"), whose phases live beside this file in `abuse_*.py` (each exposes `PHASES`
+and the server `SETTINGS` they need), with the server's defaults otherwise.
+`--server-root DIR` starts the server from another checkout (e.g. a worktree of the
+commit before a fix), so the same attacks measure the server before and after.
+`--phases a,b` runs only those phases.
 """
 
 from __future__ import annotations
@@ -22,7 +30,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib
 import json
+import os
 import random
 import sys
 import tempfile
@@ -48,6 +58,22 @@ from tests.support import ServerProcess, start_server
 MB = 2**20
 SETTINGS: dict[str, Any] = {"ping_interval": 2.0, "ping_timeout": 2.0, "close_timeout": 2.0,
                             "log_level": "warning"}
+ROUND_ONE = ("quiet", "flood", "sloths", "oversize", "idle", "churn", "half-open",
+             "quiet-after")
+ROUND_TWO_MODULES = ("abuse_transport", "abuse_lobby", "abuse_hub", "abuse_bots")
+PhaseMaker = Callable[[ServerProcess], Callable[[float], Awaitable[dict[str, Any]]]]
+
+
+def round_two() -> tuple[dict[str, PhaseMaker], dict[str, Any]]:
+    """The phases of `abuse_*.py` beside this file, and the server settings they need."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    phases: dict[str, PhaseMaker] = {}
+    settings: dict[str, Any] = {"log_level": "warning"}
+    for name in ROUND_TWO_MODULES:
+        module = importlib.import_module(name)
+        phases.update(module.PHASES)
+        settings.update(getattr(module, "SETTINGS", {}))
+    return phases, settings
 
 
 class Sampler:
@@ -94,6 +120,9 @@ def _child(name: str, port: int, seconds: float, idle_count: int, out: Any) -> N
         "oversize": lambda: oversize(server), "idle": lambda: idle(server, idle_count),
         "churn": lambda: churn(server), "half-open": lambda: half_open(server),
     }
+    if name not in makers:
+        maker = round_two()[0][name]
+        makers[name] = lambda: maker(server)
 
     async def run() -> dict[str, Any]:
         return await asyncio.wait_for(makers[name]()(seconds), seconds + 120)
@@ -287,18 +316,48 @@ def half_open(server: ServerProcess) -> Callable[[float], Awaitable[dict[str, An
 
 
 async def main(args: argparse.Namespace) -> list[dict[str, Any]]:
-    server = start_server(Path(tempfile.mkdtemp()), **SETTINGS)
+    if args.server_root is not None:
+        os.environ["GAME_TEST_SERVER_ROOT"] = str(args.server_root.resolve())
+    settings, names = SETTINGS, list(ROUND_ONE)
+    if args.round2:
+        phases, settings = round_two()
+        names = args.phases.split(",") if args.phases else ["quiet", *phases]
+        return [await isolated(name, settings, args) for name in names]
+    if args.phases:
+        names = args.phases.split(",")
+    server = start_server(Path(tempfile.mkdtemp()), **settings)
     rows = []
     try:
         async with Bystander(server, pace=0.005, min_moves_after=2) as bystander:
-            for name in ("quiet", "flood", "sloths", "oversize", "idle", "churn", "half-open",
-                         "quiet-after"):
+            for name in names:
                 rows.append(await phase(name, server, bystander, args.seconds, args.idle))
         print(f"bystander: {bystander.moves} moves in {bystander.matches} matches, "
               "no patch missed, no error", flush=True)
     finally:
         server.stop()
     return rows
+
+
+async def isolated(name: str, settings: dict[str, Any], args: argparse.Namespace
+                   ) -> dict[str, Any]:
+    """One phase on a server of its own, so what an attack leaves behind on an unfixed
+    server (memory, sockets, a stuck loop) is not billed to the next; a bystander that
+    fails (disconnected, refused, stalled past its deadline) is reported, not raised."""
+    server = start_server(Path(tempfile.mkdtemp()), **settings)
+    bystander = Bystander(server, pace=0.005, min_moves_after=2)
+    row: dict[str, Any] = {"phase": name, "latency_ms": {}, "rss_before_mb": "-",
+                           "rss_peak_mb": "-", "rss_after_mb": "-"}
+    try:
+        async with bystander:
+            row = await phase(name, server, bystander, args.seconds, args.idle)
+    except Exception as exc:  # the unfixed server may well break the bystander
+        row["latency_ms"] = latency(bystander.latencies)
+        row["bystander_failed"] = repr(exc)[:200]
+        print(json.dumps(row), flush=True)
+    finally:
+        with contextlib.suppress(Exception):
+            server.stop()
+    return row
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
@@ -321,6 +380,11 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each phase")
     parser.add_argument("--idle", type=int, default=3000, help="idle connections")
     parser.add_argument("--json", type=Path, help="also write the rows here")
+    parser.add_argument("--round2", action="store_true",
+                        help="the attacks of RELIABILITY.md 24-30 (abuse_*.py)")
+    parser.add_argument("--server-root", type=Path,
+                        help="start the server from this checkout instead of this one")
+    parser.add_argument("--phases", help="comma-separated phases to run")
     arguments = parser.parse_args()
     result = asyncio.run(main(arguments))
     print(markdown(result))

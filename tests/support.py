@@ -32,9 +32,6 @@ from game.protocol.schema import protocol_schema
 SERVER_SCHEMA = jsonschema.Draft202012Validator(protocol_schema()["server"])
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVER_ROOT = Path(os.environ.get("GAME_TEST_SERVER_ROOT", ROOT))
-"""Where `python -m game serve` runs from: this tree, or (for before/after benchmarks)
-another checkout named by GAME_TEST_SERVER_ROOT, whose `game` package it then imports."""
 TIMEOUT = 15.0
 
 
@@ -42,6 +39,12 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def server_root() -> Path:
+    """Where `python -m game serve` runs from: this tree, or (for before/after runs)
+    another checkout named by GAME_TEST_SERVER_ROOT, whose `game` package it then imports."""
+    return Path(os.environ.get("GAME_TEST_SERVER_ROOT", ROOT))
 
 
 @dataclass
@@ -63,7 +66,7 @@ class ServerProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "game", "serve", "--port", str(self.port)],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=SERVER_ROOT,
+            env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=server_root(),
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
