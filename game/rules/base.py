@@ -16,6 +16,7 @@ from typing import ClassVar, Final, Literal, NoReturn, TypeAlias
 
 __all__ = [
     "REASONS",
+    "BuiltinReason",
     "IllegalMove",
     "Outcome",
     "Reason",
@@ -24,10 +25,18 @@ __all__ = [
     "UnknownGame",
 ]
 
-Reason: TypeAlias = Literal["occupied", "column_full", "out_of_range", "not_an_int", "game_over"]
-"""Why a move was refused; the stable machine-readable part of :class:`IllegalMove`."""
+BuiltinReason: TypeAlias = Literal[
+    "occupied", "column_full", "out_of_range", "not_an_int", "game_over"
+]
+"""The reasons of the built-in games (see :data:`REASONS`)."""
 
-REASONS: Final[tuple[Reason, ...]] = (
+Reason: TypeAlias = str
+"""Why a move was refused; the stable machine-readable part of :class:`IllegalMove`.
+
+One of :data:`REASONS`, or a short ``snake_case`` name that a game defines for itself
+(e.g. othello's ``"no_flip"``)."""
+
+REASONS: Final[tuple[BuiltinReason, ...]] = (
     "occupied",
     "column_full",
     "out_of_range",
@@ -44,7 +53,7 @@ class IllegalMove(ValueError):
         reason: a short stable string, one of :data:`REASONS`:
             ``"occupied"`` (tic-tac-toe cell taken), ``"column_full"`` (connect-four),
             ``"out_of_range"``, ``"not_an_int"`` (``bool`` counts as not an int) or
-            ``"game_over"``.
+            ``"game_over"``; or a reason a game names itself (othello: ``"no_flip"``).
     """
 
     move: object
@@ -80,11 +89,15 @@ class Outcome:
         winner: the winning seat (0 or 1), or ``None`` for a draw.
         line: the public-board indices (see :meth:`State.board`) of the winning stones,
             sorted ascending; ``()`` for a draw.  When the last move completes several
-            lines at once, this is the union of all of them.
+            lines at once, this is the union of all of them.  ``()`` for a game decided
+            by count.
+        score: for a game decided by count (othello): the counts of seat 0 and seat 1;
+            ``None`` for a game decided by a line.
     """
 
     winner: int | None
     line: tuple[int, ...] = ()
+    score: tuple[int, int] | None = None
 
 
 def check_move_type(move: object) -> int:
