@@ -11,7 +11,19 @@ are written by `NativeConnection`, coalesced once per loop iteration.
 What the peer gets for breaking RFC 6455: 1002 for an unmasked frame, RSV bits, an
 unknown opcode, a bad fragment sequence, a bad control frame or close code; 1007 for
 text that is not UTF-8; 1009 for a frame or message over `max_frame_bytes`, decided
-on the frame header before its payload is buffered.
+on the frame header before its payload is buffered; 1008 for a message in more than
+`max_frames_per_message` frames (its size may be tiny: it is the count of pieces, a
+policy, that is exceeded, so 1009 would tell the peer the wrong thing to fix).
+
+Every frame costs the peer a token of the session's rate limit, not only whole
+messages: a ping, a pong and each fragment but the last (the last is charged as the
+message). A ping refused by the limit gets no pong; past the hard limit the session
+closes with 1008, as for a message flood. Pongs we owe count against the send queue
+(`NativeConnection.control`), so a peer that pings but does not read gets 1013.
+
+When uvicorn's HTTP protocol (`game.server.http_protocol`) has counted the socket
+against the connection caps since its accept, it hands its slot over (`adopt_slot`):
+the handshake converts that slot instead of counting the socket a second time.
 """
 
 from __future__ import annotations
@@ -29,12 +41,12 @@ except ImportError:  # pragma: no cover - websockets built without its C extensi
 from game.server.handshake import MAX_HEAD, Refused, accept_response, http_response, read_request
 from game.server.inbox import Inbox
 from game.server.native_conn import OP_CLOSE, OP_PING, OP_PONG, NativeConnection
-from game.server.session import ENDPOINT_KEY, Endpoint, Session, choose_codec
+from game.server.session import ENDPOINT_KEY, Endpoint, Session, Slot, choose_codec
 
 log = structlog.get_logger("game.ws")
 
 _HANDSHAKE, _OPEN, _DONE = 0, 1, 2
-PROTOCOL_ERROR, INVALID_DATA, TOO_BIG = 1002, 1007, 1009
+PROTOCOL_ERROR, INVALID_DATA, POLICY, TOO_BIG = 1002, 1007, 1008, 1009
 
 
 def valid_close_code(code: int) -> bool:
@@ -46,8 +58,9 @@ class WebSocketProtocol(asyncio.Protocol):
     """One socket after uvicorn saw an upgrade request; see the module docstring."""
 
     __slots__ = ("_address", "_admitted", "_buffer", "_conn", "_connections", "_endpoint",
-                 "_fragment_size", "_fragment_text", "_fragments", "_inbox", "_limit",
-                 "_reading", "_state", "_transport")
+                 "_fragment_count", "_fragment_size", "_fragment_text", "_fragments", "_inbox",
+                 "_limit", "_max_fragments", "_reading", "_session", "_slot", "_state",
+                 "_transport")
 
     def __init__(self, config: Any, server_state: Any, app_state: dict[str, Any],
                  _loop: asyncio.AbstractEventLoop | None = None) -> None:
@@ -58,13 +71,23 @@ class WebSocketProtocol(asyncio.Protocol):
         self._buffer = b""
         self._address = "unknown"
         self._admitted = False
+        self._slot: Slot | None = None
         self._conn: NativeConnection | None = None
         self._inbox: Inbox | None = None
+        self._session: Session | None = None
         self._fragments: list[bytes] | None = None
         self._fragment_text = False
         self._fragment_size = 0
-        self._limit = self._endpoint.settings.max_frame_bytes if self._endpoint else 0
+        self._fragment_count = 0
+        settings = self._endpoint.settings if self._endpoint else None
+        self._limit = settings.max_frame_bytes if settings else 0
+        self._max_fragments = settings.max_frames_per_message if settings else 0
         self._reading = True
+
+    def adopt_slot(self, slot: Slot) -> None:
+        """The HTTP protocol counted this socket from its accept: the slot is ours now
+        (the handshake converts it, `connection_lost` frees it)."""
+        self._slot = slot
 
     # ---- asyncio.Protocol ----------------------------------------------------------------
 
@@ -104,6 +127,8 @@ class WebSocketProtocol(asyncio.Protocol):
         if self._admitted and endpoint is not None:
             self._admitted = False
             endpoint.gate.release(self._address)
+        if self._slot is not None and endpoint is not None:
+            endpoint.gate.free(self._slot)
 
     def shutdown(self) -> None:
         """uvicorn is stopping: 1012 (reconnect and resume) once the queue is sent."""
@@ -132,10 +157,11 @@ class WebSocketProtocol(asyncio.Protocol):
         except Refused as refused:
             self._reply(refused.response())
             return
-        if endpoint.refuse(upgrade.origin, upgrade.host, self._address) is not None:
+        if endpoint.refuse(upgrade.origin, upgrade.host, self._address,
+                           slot=self._slot) is not None:
             self._reply(http_response(403, "forbidden"))
             return
-        self._admitted = True
+        self._admitted = self._slot is None
         self._open(endpoint, upgrade.key, upgrade.subprotocols)
         if rest:
             self._read_frames(rest)
@@ -146,10 +172,11 @@ class WebSocketProtocol(asyncio.Protocol):
         codec, subprotocol = choose_codec(offered)
         transport.write(accept_response(key, subprotocol))
         conn = NativeConnection(transport, codec, self._address, endpoint.settings)
-        inbox = Inbox(Session(conn, endpoint), self._pause_reading)
+        session = Session(conn, endpoint)
+        inbox = Inbox(session, self._pause_reading)
         conn.on_close = inbox.end
         conn.start_keepalive()
-        self._conn, self._inbox = conn, inbox
+        self._conn, self._inbox, self._session = conn, inbox, session
         self._state = _OPEN
 
     def _reply(self, response: bytes) -> None:
@@ -221,31 +248,52 @@ class WebSocketProtocol(asyncio.Protocol):
     def _frame(self, first: int, payload: bytes) -> bool:
         """Any frame but an unfragmented data frame; False once the connection ends."""
         opcode, fin = first & 0x0F, bool(first & 0x80)
-        conn = self._conn
-        assert conn is not None
+        conn, session = self._conn, self._session
+        assert conn is not None and session is not None
         if opcode == OP_PING:
-            conn.control(OP_PONG, payload)
-        elif opcode == OP_PONG:
+            if session.take_frame():  # refused: no pong, which is what costs us
+                conn.control(OP_PONG, payload)
+            return self._not_flooded(session)
+        if opcode == OP_PONG:
+            session.take_frame()
             conn.pong(payload)
-        elif opcode == OP_CLOSE:
+            return self._not_flooded(session)
+        if opcode == OP_CLOSE:
             return self._close_frame(conn, payload)
-        elif opcode == 0x0:
-            if self._fragments is None:
-                return self._fail(PROTOCOL_ERROR, "continuation without a message")
-            self._fragments.append(payload)
-            self._fragment_size += len(payload)
-            if fin:
-                message, text = b"".join(self._fragments), self._fragment_text
-                self._fragments, self._fragment_size = None, 0
-                return self._message(message, text)
-        elif self._fragments is not None:
+        if opcode == 0x0:
+            return self._continuation(session, payload, fin)
+        if self._fragments is not None:
             return self._fail(PROTOCOL_ERROR, "new message inside a fragmented one")
-        elif fin:
+        if fin:
             return self._message(payload, opcode == 0x1)
-        else:
-            self._fragments, self._fragment_text = [payload], opcode == 0x1
-            self._fragment_size = len(payload)
+        session.take_frame()  # a fragment cannot be dropped: it only costs a token
+        self._fragments, self._fragment_text = [payload], opcode == 0x1
+        self._fragment_size, self._fragment_count = len(payload), 1
+        return self._not_flooded(session)
+
+    def _not_flooded(self, session: Session) -> bool:
+        """After a frame flood the session has closed with 1008: stop parsing and hang
+        up once the close frame is out, rather than read the flood on for as long as
+        the closing handshake may take."""
+        if session.flooded:
+            return self._fail(POLICY, "too many frames")
         return True
+
+    def _continuation(self, session: Session, payload: bytes, fin: bool) -> bool:
+        fragments = self._fragments
+        if fragments is None:
+            return self._fail(PROTOCOL_ERROR, "continuation without a message")
+        self._fragment_count += 1
+        if self._fragment_count > self._max_fragments:
+            return self._fail(POLICY, "too many fragments in one message")
+        fragments.append(payload)
+        self._fragment_size += len(payload)
+        if not fin:
+            session.take_frame()
+            return self._not_flooded(session)
+        message, text = b"".join(fragments), self._fragment_text
+        self._fragments, self._fragment_size, self._fragment_count = None, 0, 0
+        return self._message(message, text)
 
     def _message(self, payload: bytes, text: bool) -> bool:
         assert self._inbox is not None

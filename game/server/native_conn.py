@@ -36,7 +36,11 @@ class NativeConnection(Connection):
         self._paused = False
         self._close_sent = False
         self._hang_up = False
-        """Close the TCP connection as soon as our close frame is written."""
+        """End the TCP connection as soon as our close frame is written."""
+        self._linger = False
+        """...by sending FIN only: what the peer still sends is discarded unread until it
+        closes or the close deadline passes. Closing a socket with unread data would
+        reset it, and the reset can destroy our close frame before the peer reads it."""
         self._echo: bytes | None = None
         self._timer: asyncio.TimerHandle | None = None
         """The keepalive timer while open, the close deadline once closing."""
@@ -59,7 +63,7 @@ class NativeConnection(Connection):
         if self.close_code is not None:
             self._close_sent = True  # the close frame is always the last one queued
             if self._hang_up:
-                self.transport.close()
+                self._hang_up_now()
 
     def _stalled(self) -> bool:
         return self._paused
@@ -72,9 +76,15 @@ class NativeConnection(Connection):
         self.flush()
 
     def control(self, opcode: int, payload: bytes) -> None:
-        """A ping or pong, in order with the data frames (never once closing)."""
-        if self.close_code is None:
-            self._push(frame_bytes(0x80 | opcode, payload))
+        """A ping or pong, in order with the data frames (never once closing). It counts
+        against the send queue like any frame: a peer that pings but never reads would
+        otherwise make us hold a pong for each of its pings."""
+        if self.close_code is not None:
+            return
+        if len(self._pending) >= self._limit and self._stalled():
+            self._overflow()
+            return
+        self._push(frame_bytes(0x80 | opcode, payload))
 
     # ---- closing -----------------------------------------------------------------------
 
@@ -105,10 +115,16 @@ class NativeConnection(Connection):
         """A protocol error: send the close frame, then hang up without waiting."""
         log.info("websocket_failed", code=code, reason=reason, player=self.player,
                  address=self.address)
-        self._hang_up = True
+        self._hang_up = self._linger = True
         if self.close_code is None:
             self.close(code, reason)
         elif self._close_sent:
+            self._hang_up_now()
+
+    def _hang_up_now(self) -> None:
+        if self._linger and self.transport.can_write_eof():
+            self.transport.write_eof()  # the close deadline still ends it
+        else:
             self.transport.close()
 
     def _close_deadline(self) -> None:

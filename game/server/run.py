@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import resource
 from types import FrameType
 
 import structlog
@@ -10,10 +12,12 @@ import uvicorn
 from fastapi import FastAPI
 
 from game.server.app import create_app
+from game.server.http_protocol import GuardedHttpProtocol
 from game.server.hub import Hub
 from game.server.logs import configure_logging
 from game.server.native import WebSocketProtocol
 from game.server.settings import Settings
+from game.server.ws import CountedSansIOProtocol
 
 log = structlog.get_logger("game.run")
 
@@ -31,17 +35,17 @@ class GameServer(uvicorn.Server):
 
 
 def uvicorn_config(settings: Settings, app: FastAPI) -> uvicorn.Config:
-    # native: uvicorn parses the HTTP request and hands every upgrade to our protocol;
-    # asgi: uvicorn's websockets-sansio protocol and the ASGI route (the ws_* limits
-    # below only matter then)
-    ws: type[WebSocketProtocol] | str = (
-        WebSocketProtocol if settings.websocket == "native" else "websockets-sansio")
+    # native: uvicorn parses the HTTP request (with our limits: GuardedHttpProtocol)
+    # and hands every upgrade to our protocol; asgi: uvicorn's websockets-sansio
+    # protocol and the ASGI route (the ws_* limits below only matter then)
+    ws: type[asyncio.Protocol] = (
+        WebSocketProtocol if settings.websocket == "native" else CountedSansIOProtocol)
     return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
+        http=GuardedHttpProtocol,
         ws=ws,
         ws_max_size=settings.max_frame_bytes,
         ws_per_message_deflate=False,
@@ -55,8 +59,51 @@ def uvicorn_config(settings: Settings, app: FastAPI) -> uvicorn.Config:
     )
 
 
+def fit_file_limit(settings: Settings) -> None:
+    """Raise the soft open-file limit towards the hard one, and lower the connection
+    caps if they still do not fit beside the descriptors the process needs for itself:
+    past the limit accept() fails, and nobody (not even /healthz) gets an answer."""
+    reserve = settings.reserved_file_descriptors + 4 * settings.bot_workers
+    soft, hard = _raise_file_limit(
+        settings.max_connections + settings.max_http_connections + reserve)
+    budget = max(2, soft - reserve)
+    if settings.max_connections + settings.max_http_connections > budget:
+        log.warning("connection_caps_lowered", open_files=soft, reserved=reserve,
+                    configured=[settings.max_connections, settings.max_http_connections])
+        _shrink_caps(settings, budget)
+    log.info("file_limit", open_files=soft, hard=hard, reserved=reserve,
+             max_connections=settings.max_connections,
+             max_http_connections=settings.max_http_connections,
+             max_connections_per_address=settings.max_connections_per_address)
+
+
+def _raise_file_limit(wanted: int) -> tuple[int, int]:
+    """The soft and hard RLIMIT_NOFILE, the soft one raised to `wanted` if it may be."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    if wanted > soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError) as error:
+            log.warning("file_limit_not_raised", wanted=wanted, error=str(error))
+    return soft, hard
+
+
+def _shrink_caps(settings: Settings, budget: int) -> None:
+    """Pending requests get at most a quarter of `budget`, the players the rest, and one
+    address at most half of the pending requests (so it cannot fill them alone)."""
+    http = max(1, min(settings.max_http_connections, budget // 4))
+    settings.max_http_connections = http
+    settings.max_connections = max(1, min(settings.max_connections, budget - http))
+    settings.max_connections_per_address = max(
+        1, min(settings.max_connections_per_address, http // 2))
+
+
 def serve(settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_json)
+    fit_file_limit(settings)
     app = create_app(settings)
     server = GameServer(uvicorn_config(settings, app))
     server.hub = app.state.hub

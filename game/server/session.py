@@ -31,7 +31,8 @@ native protocol)."""
 
 
 class TokenBucket:
-    """Per-connection rate limit: `rate` messages a second, bursts of `burst`."""
+    """Per-connection rate limit: `rate` frames a second, bursts of `burst` (a whole
+    message, a ping, a pong, a fragment: each costs one token)."""
 
     __slots__ = ("burst", "rate", "stamp", "strikes", "tokens")
 
@@ -71,10 +72,26 @@ def choose_codec(offered: list[str]) -> tuple[Codec, str | None]:
     return Codec.JSON, None
 
 
+@dataclass(eq=False)
+class Slot:
+    """One socket's place under the caps, from its accept until it is really gone: a
+    pending HTTP request first (`websocket` False), converted in place by the WebSocket
+    handshake, so an upgraded socket is never counted twice."""
+
+    address: str
+    websocket: bool = False
+    held: bool = True
+
+
 class Gate:
     """Connection caps, in total and per client address, and the reaper of dead sockets.
 
-    A connection counts against the caps from its admission until its transport is
+    Under `game serve` every socket counts from its accept (`admit_socket`): against
+    the per-address cap, and against `max_http_connections` until its WebSocket
+    handshake moves it under `max_connections` (`upgrade`); so a server full of
+    players still answers /healthz, and half-sent requests cannot exhaust file
+    descriptors. Sockets an ASGI server hands to the route without a slot are
+    admitted at the handshake (`admit`). A connection counts until its transport is
     really gone, not merely until its handler returned. Every `reap_interval` seconds
     the reaper aborts transports that have been closing for longer than the close
     timeout without being able to flush (the peer stopped reading: e.g. a half-open
@@ -84,26 +101,88 @@ class Gate:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.total = 0
+        """WebSocket connections."""
+        self.http = 0
+        """Sockets counted from their accept that are not (yet) WebSockets."""
         self.per_address: dict[str, int] = {}
         self.open: set[Connection] = set()
         self._reaper: asyncio.Task[None] | None = None
+        self._refusing: set[str] = set()
+        """Addresses (and `*` and `http` for the total caps) refused since their last
+        release: a refusal is logged once per such spell, not once per socket. At most
+        one entry per address at its cap, so the set stays small."""
 
     def admit(self, address: str) -> bool:
+        """A WebSocket that holds no slot yet (the ASGI route under another server)."""
         if self.total >= self.settings.max_connections:
-            return False
-        if self.per_address.get(address, 0) >= self.settings.max_connections_per_address:
+            return self._refused("*", address)
+        if not self._address_admits(address):
             return False
         self.total += 1
-        self.per_address[address] = self.per_address.get(address, 0) + 1
         return True
 
     def release(self, address: str) -> None:
+        """The end of a socket admitted by `admit`."""
         self.total -= 1
+        self._address_left(address, "*")
+
+    def admit_socket(self, address: str) -> Slot | None:
+        """A socket just accepted, or None if a cap refuses it."""
+        if self.http >= self.settings.max_http_connections:
+            self._refused("http", address)
+            return None
+        if not self._address_admits(address):
+            return None
+        self.http += 1
+        return Slot(address)
+
+    def upgrade(self, slot: Slot) -> bool:
+        """Move a socket's slot under `max_connections` at its WebSocket handshake."""
+        if slot.websocket or not slot.held:
+            return slot.held
+        if self.total >= self.settings.max_connections:
+            return self._refused("*", slot.address)
+        self.http -= 1
+        self.total += 1
+        slot.websocket = True
+        return True
+
+    def free(self, slot: Slot) -> None:
+        """The socket is gone (idempotent)."""
+        if not slot.held:
+            return
+        slot.held = False
+        if slot.websocket:
+            self.total -= 1
+        else:
+            self.http -= 1
+        self._address_left(slot.address, "*" if slot.websocket else "http")
+
+    def _address_admits(self, address: str) -> bool:
+        count = self.per_address.get(address, 0)
+        if count >= self.settings.max_connections_per_address:
+            return self._refused(address, address)
+        self.per_address[address] = count + 1
+        return True
+
+    def _address_left(self, address: str, cap: str) -> None:
         left = self.per_address.get(address, 1) - 1
         if left:
             self.per_address[address] = left
         else:
             self.per_address.pop(address, None)
+        if self._refusing:
+            self._refusing.discard(address)
+            self._refusing.discard(cap)
+
+    def _refused(self, key: str, address: str) -> bool:
+        if key not in self._refusing:
+            self._refusing.add(key)
+            cap = {"*": "max_connections", "http": "max_http_connections"}.get(
+                key, "max_connections_per_address")
+            log.warning("connection_refused", address=address, cap=cap,
+                        websockets=self.total, http=self.http)
+        return False
 
     def track(self, conn: Connection) -> None:
         self.open.add(conn)
@@ -133,22 +212,25 @@ class Endpoint:
     gate: Gate
     handlers: Handlers
 
-    def refuse(self, origin: str | None, host: str | None, address: str) -> int | None:
-        """Admit a new socket (counting it against the caps), or the close code that
-        refuses it before the handshake completes (the client sees HTTP 403)."""
+    def refuse(self, origin: str | None, host: str | None, address: str, *,
+               slot: Slot | None = None) -> int | None:
+        """Admit a new WebSocket (moving its `slot` under `max_connections`, or counting
+        it afresh if it has none), or the close code that refuses it before the
+        handshake completes (the client sees HTTP 403). Whoever holds the slot frees it
+        when the socket is gone, admitted or not."""
         if not origin_allowed(origin, host, self.settings):
             log.warning("origin_refused", origin=(origin or "")[:200], address=address)
             return CloseCode.POLICY
-        if self.handlers.hub.stopping or not self.gate.admit(address):
-            log.warning("connection_refused", address=address, total=self.gate.total)
+        if self.handlers.hub.stopping:
             return CloseCode.TRY_AGAIN_LATER
-        return None
+        admitted = self.gate.upgrade(slot) if slot is not None else self.gate.admit(address)
+        return None if admitted else CloseCode.TRY_AGAIN_LATER
 
 
 class Session:
     """The server side of one accepted socket, from the handshake to the disconnect."""
 
-    __slots__ = ("_bucket", "_ended", "_hello_timer", "conn", "endpoint")
+    __slots__ = ("_bucket", "_ended", "_hello_timer", "conn", "endpoint", "flooded")
 
     def __init__(self, conn: Connection, endpoint: Endpoint) -> None:
         self.conn = conn
@@ -159,6 +241,8 @@ class Session:
         self._hello_timer: asyncio.TimerHandle | None = loop.call_later(
             settings.hello_timeout, self._hello_timeout)
         self._ended = False
+        self.flooded = False
+        """Closed with 1008 for too many messages or frames."""
         endpoint.gate.track(conn)
 
     def _hello_timeout(self) -> None:
@@ -196,6 +280,25 @@ class Session:
             failed = ProtocolError(ErrorCode.UNAVAILABLE, "internal error; retry")
             conn.send(error_message(failed, msg.id))
 
+    def take_frame(self) -> bool:
+        """A frame that is not a whole message (a ping, a pong, a fragment) costs a
+        token too, so empty frames are no free CPU sink. False if refused (the caller
+        drops the frame if it can); past the hard limit the connection is closed with
+        1008, exactly like a message flood."""
+        bucket = self._bucket
+        if bucket.take(self.conn.loop.time()):
+            return True
+        if bucket.strikes > self.endpoint.settings.rate_hard_strikes:
+            self._flood_closed()
+        return False
+
+    def _flood_closed(self) -> None:
+        conn = self.conn
+        self.flooded = True
+        if not conn.closing:
+            log.warning("flood_closed", player=conn.player, address=conn.address)
+            conn.close(CloseCode.POLICY, "too many messages")
+
     def _limited(self, raw: dict[str, Any] | None) -> bool:
         """Past the soft limit each message is refused with `rate_limited` (and the
         ref of `raw`); past the hard limit the connection is closed with 1008."""
@@ -204,8 +307,7 @@ class Session:
             return False
         conn = self.conn
         if bucket.strikes > self.endpoint.settings.rate_hard_strikes:
-            log.warning("flood_closed", player=conn.player, address=conn.address)
-            conn.close(CloseCode.POLICY, "too many messages")
+            self._flood_closed()
         else:
             error = ProtocolError(ErrorCode.RATE_LIMITED, "too many messages; slow down")
             conn.send(error_message(error, None if raw is None else raw_ref(raw)))

@@ -6,6 +6,12 @@ with GAME_WEBSOCKET=asgi. The session logic (policy, decoding, rate limits, disp
 is shared: `game.server.session`. Only the transport differs: frames go straight to
 uvicorn's transport when it is known and writable, otherwise through Starlette's
 `send_text` / `send_bytes` from a writer task.
+
+Under `game serve`, the HTTP protocol (`game.server.http_protocol`) has counted the
+socket against the connection caps since it was accepted; `CountedSansIOProtocol`
+(uvicorn's websockets-sansio protocol) takes that slot over, releases it when its
+socket is gone, and marks the scope so that the route does not count it again. Under
+another ASGI server the route admits and releases the socket itself.
 """
 
 from __future__ import annotations
@@ -17,20 +23,27 @@ from typing import Any
 
 import structlog
 from starlette.websockets import WebSocket
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.http11 import Request
 
 from game.protocol.codec import Codec
 from game.server.connection import Connection, bound_send_buffer, unframe
 from game.server.session import (
+    ENDPOINT_KEY,
     Endpoint,
     Gate,
     Session,
+    Slot,
     TokenBucket,
     choose_codec,
     origin_allowed,
 )
 
-__all__ = ["AsgiConnection", "Gate", "TokenBucket", "choose_codec", "origin_allowed",
-           "serve_socket"]
+__all__ = ["AsgiConnection", "CountedSansIOProtocol", "Gate", "TokenBucket", "choose_codec",
+           "origin_allowed", "serve_socket"]
+
+COUNTED = "game.counted"
+"""Scope extension carrying the socket's `Slot` when it is counted from its accept."""
 
 log = structlog.get_logger("game.ws")
 
@@ -60,10 +73,34 @@ class _PeerFaultFilter(logging.Filter):
 logging.getLogger("uvicorn.error").addFilter(_PeerFaultFilter())
 
 
+class CountedSansIOProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's websockets-sansio protocol, holding the slot of the connection caps that
+    the HTTP protocol admitted its socket with, until the socket is gone."""
+
+    _slot: Slot | None = None
+
+    def adopt_slot(self, slot: Slot) -> None:
+        self._slot = slot
+
+    def handle_connect(self, event: Request) -> None:
+        super().handle_connect(event)
+        if self._slot is not None and self.response.status_code == 101:
+            self.scope["extensions"][COUNTED] = {"slot": self._slot}
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        try:
+            super().connection_lost(exc)
+        finally:
+            endpoint: Endpoint | None = self.app_state.get(ENDPOINT_KEY)
+            if self._slot is not None and endpoint is not None:
+                endpoint.gate.free(self._slot)
+
+
 async def serve_socket(websocket: WebSocket, endpoint: Endpoint) -> None:
     address = websocket.client.host if websocket.client else "unknown"
+    slot = (websocket.scope.get("extensions") or {}).get(COUNTED, {}).get("slot")
     refusal = endpoint.refuse(websocket.headers.get("origin"), websocket.headers.get("host"),
-                              address)
+                              address, slot=slot)
     if refusal is not None:
         await websocket.close(refusal)  # before accept: HTTP 403
         return
@@ -76,7 +113,8 @@ async def serve_socket(websocket: WebSocket, endpoint: Endpoint) -> None:
     finally:
         if conn is not None:
             endpoint.gate.untrack(conn)
-        endpoint.gate.release(address)
+        if slot is None:  # a slot is freed by the protocol, when the socket is gone
+            endpoint.gate.release(address)
 
 
 async def _serve(conn: AsgiConnection, session: Session) -> None:

@@ -491,3 +491,57 @@ class RawPeer:
 
 def close_code_of(payload: bytes) -> int | None:
     return struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
+
+
+# ---- raw HTTP (request heads and bodies the way no HTTP client sends them) -----------
+
+
+async def ahealthz_from(server: ServerProcess, host: str) -> dict[str, Any]:
+    """`/healthz`, asked from the loopback address `host` (not 127.0.0.1's caps)."""
+    transport = httpx.AsyncHTTPTransport(local_address=host)
+    async with httpx.AsyncClient(timeout=10, transport=transport) as http:
+        response = await http.get(f"{server.http}/healthz")
+        response.raise_for_status()
+        data: dict[str, Any] = response.json()
+        return data
+
+
+async def http_socket(server: ServerProcess, host: str = "127.0.0.1") -> socket.socket:
+    """A plain TCP socket to the server from `host`, connected, non-blocking."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    try:
+        sock.bind((host, 0))
+        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+async def read_to_end(sock: socket.socket, deadline: float = DEADLINE) -> bytes:
+    """Everything the server sends until it closes the connection (EOF or reset);
+    fails if it is still open after `deadline` seconds."""
+    loop = asyncio.get_running_loop()
+    received = b""
+
+    async def read() -> None:
+        nonlocal received
+        while True:
+            try:
+                data = await loop.sock_recv(sock, 65536)
+            except ConnectionError:
+                return
+            if not data:
+                return
+            received += data
+
+    await asyncio.wait_for(read(), deadline)
+    return received
+
+
+def http_status(response: bytes) -> int | None:
+    """The status code of a raw HTTP response (None if nothing was answered)."""
+    if not response.startswith(b"HTTP/1."):
+        return None
+    return int(response.split(b" ", 2)[1])
