@@ -7,6 +7,7 @@ a match, whichever store sits underneath.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -31,6 +32,17 @@ class Store(Protocol):
 
     async def commit(self, match: Match, expected_version: int) -> None:
         """Durably store `match`; raises VersionConflict when the stored version differs."""
+        ...
+
+    async def commit_many(self, items: Sequence[tuple[Match, int]]) -> None:
+        """Store several (match, expected version) pairs all at once or not at all: a
+        rematch's agreeing offer, the pointer to the new match and the new match itself
+        are one durable step, so a crash can never keep one without the others."""
+        ...
+
+    async def unstarted_rematches(self) -> list[Match]:
+        """Finished matches whose rematch both seats agreed to but whose new match is
+        not stored: what a crash left behind in versions that wrote those separately."""
         ...
 
     async def get_match(self, match_id: str) -> Match | None: ...

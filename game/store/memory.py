@@ -10,6 +10,7 @@ pauses.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 
 import orjson
 
@@ -42,9 +43,21 @@ class MemoryStore:
         return finished[0] if finished is not None else 0
 
     async def commit(self, match: Match, expected_version: int) -> None:
+        self._check(match, expected_version)
+        self._put(match)
+
+    async def commit_many(self, items: Sequence[tuple[Match, int]]) -> None:
+        for match, expected_version in items:  # every compare before any write
+            self._check(match, expected_version)
+        for match, _ in items:
+            self._put(match)
+
+    def _check(self, match: Match, expected_version: int) -> None:
         stored = self._version_of(match.id)
         if stored != expected_version:
             raise VersionConflict(f"{match.id}: stored {stored}, expected {expected_version}")
+
+    def _put(self, match: Match) -> None:
         if match.phase is not Phase.FINISHED:
             self._matches[match.id] = match
             return
@@ -63,6 +76,15 @@ class MemoryStore:
 
     async def live_matches(self) -> list[Match]:
         return list(self._matches.values())
+
+    async def unstarted_rematches(self) -> list[Match]:
+        found = []
+        for _, record in self._finished.values():
+            match = from_record(orjson.loads(record))
+            if all(match.rematch) and (match.next_match is None
+                                       or self._version_of(match.next_match) == 0):
+                found.append(match)
+        return found
 
     async def save_player(self, player: PlayerRecord) -> None:
         self._players[player.token_hash] = player

@@ -12,7 +12,7 @@ import asyncio
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,14 @@ CREATE TABLE IF NOT EXISTS players (
     name TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+UNSTARTED_REMATCHES = """
+SELECT record FROM matches AS old
+WHERE phase = 'finished'
+  AND instr(record, '"rematch":[true,true]') > 0
+  AND json_extract(record, '$.rematch[0]') AND json_extract(record, '$.rematch[1]')
+  AND NOT EXISTS (SELECT 1 FROM matches WHERE id = json_extract(old.record, '$.next_match'))
 """
 
 Job = Callable[[sqlite3.Connection], Any]
@@ -122,22 +130,26 @@ class SQLiteStore:
         payload = orjson.dumps(to_record(match)).decode("utf-8")
 
         def job(db: sqlite3.Connection) -> None:
-            if expected_version == 0:
-                try:
-                    db.execute(
-                        "INSERT INTO matches (id, version, phase, record) VALUES (?, ?, ?, ?)",
-                        (match.id, match.version, match.phase.value, payload),
-                    )
-                except sqlite3.IntegrityError:
-                    raise VersionConflict(f"{match.id} already exists") from None
-                return
-            cursor = db.execute(
-                "UPDATE matches SET version = ?, phase = ?, record = ?"
-                " WHERE id = ? AND version = ?",
-                (match.version, match.phase.value, payload, match.id, expected_version),
-            )
-            if cursor.rowcount != 1:
-                raise VersionConflict(f"{match.id} is not at version {expected_version}")
+            _write(db, match, expected_version, payload)
+
+        await self._call(job)
+
+    async def commit_many(self, items: Sequence[tuple[Match, int]]) -> None:
+        rows = [(match, expected, orjson.dumps(to_record(match)).decode("utf-8"))
+                for match, expected in items]
+
+        def job(db: sqlite3.Connection) -> None:
+            # a savepoint inside the group-commit transaction: a conflict on any row
+            # undoes this job's rows only, not the other jobs of the batch
+            db.execute("SAVEPOINT commit_many")
+            try:
+                for match, expected, payload in rows:
+                    _write(db, match, expected, payload)
+            except BaseException:
+                db.execute("ROLLBACK TO commit_many")
+                db.execute("RELEASE commit_many")
+                raise
+            db.execute("RELEASE commit_many")
 
         await self._call(job)
 
@@ -152,6 +164,15 @@ class SQLiteStore:
     async def live_matches(self) -> list[Match]:
         def job(db: sqlite3.Connection) -> list[str]:
             rows = db.execute("SELECT record FROM matches WHERE phase != 'finished'").fetchall()
+            return [str(row[0]) for row in rows]
+
+        return [from_record(orjson.loads(record)) for record in await self._call(job)]
+
+    async def unstarted_rematches(self) -> list[Match]:
+        def job(db: sqlite3.Connection) -> list[str]:
+            # runs once at start-up over every finished match: the substring test skips
+            # parsing the records without both offers (every version wrote compact JSON)
+            rows = db.execute(UNSTARTED_REMATCHES).fetchall()
             return [str(row[0]) for row in rows]
 
         return [from_record(orjson.loads(record)) for record in await self._call(job)]
@@ -193,6 +214,24 @@ class SQLiteStore:
             )
 
         await self._call(job)
+
+
+def _write(db: sqlite3.Connection, match: Match, expected_version: int, payload: str) -> None:
+    if expected_version == 0:
+        try:
+            db.execute(
+                "INSERT INTO matches (id, version, phase, record) VALUES (?, ?, ?, ?)",
+                (match.id, match.version, match.phase.value, payload),
+            )
+        except sqlite3.IntegrityError:
+            raise VersionConflict(f"{match.id} already exists") from None
+        return
+    cursor = db.execute(
+        "UPDATE matches SET version = ?, phase = ?, record = ? WHERE id = ? AND version = ?",
+        (match.version, match.phase.value, payload, match.id, expected_version),
+    )
+    if cursor.rowcount != 1:
+        raise VersionConflict(f"{match.id} is not at version {expected_version}")
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
