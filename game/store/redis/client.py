@@ -1,0 +1,136 @@
+"""One connection to Redis (a single server or a Cluster) with bounded operations.
+
+Every call goes through `RedisClient.call` / `RedisClient.script`: each is bounded by
+`timeout` seconds overall (socket timeouts are set too) and raises `StoreUnavailable`
+for anything that means "Redis is not answering", so no caller ever hangs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import redis.asyncio as aioredis
+import structlog
+from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.crc import key_slot
+from redis.exceptions import NoScriptError
+
+from game.store.redis.errors import UNAVAILABLE, StoreUnavailable
+from game.store.redis.keys import Keys
+
+log = structlog.get_logger("game.store.redis")
+
+T = TypeVar("T")
+Client = aioredis.Redis | RedisCluster
+Arg = str | bytes | int | float
+
+
+def as_bytes(value: object) -> bytes:
+    """A reply item as bytes (replies are bytes: clients are made without decoding)."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode()
+    raise TypeError(f"unexpected reply item {value!r}")
+
+
+def as_text(value: object) -> str:
+    return as_bytes(value).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class RedisOptions:
+    """How to reach Redis. `url` is `redis://host:port/db` (or `rediss://`); with
+    `cluster`, any node of the cluster."""
+
+    url: str = "redis://127.0.0.1:6379/0"
+    cluster: bool = False
+    namespace: str = "game"
+    timeout: float = 2.0
+    """Seconds any one operation may take, retries included, before StoreUnavailable."""
+    socket_timeout: float = 1.0
+    connect_timeout: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    """A Lua script, run by its SHA1 (loaded on first use on each server)."""
+
+    source: str
+    sha: str
+
+
+def lua(source: str) -> Script:
+    return Script(source, hashlib.sha1(source.encode()).hexdigest())
+
+
+def make_client(options: RedisOptions) -> Client:
+    """A redis-py asyncio client with socket timeouts and one quick retry (a pooled
+    connection that died with a restarted server is replaced once, not forever)."""
+    common: dict[str, Any] = {
+        "socket_timeout": options.socket_timeout,
+        "socket_connect_timeout": options.connect_timeout,
+        "retry": Retry(ExponentialBackoff(cap=0.05, base=0.01), 1),
+    }
+    if options.cluster:
+        return RedisCluster.from_url(options.url, **common)
+    return aioredis.Redis.from_url(options.url, health_check_interval=10, **common)
+
+
+class RedisClient:
+    """The shared handle the building blocks use: a client, key names, the timeout."""
+
+    def __init__(self, options: RedisOptions, client: Client | None = None) -> None:
+        self.options = options
+        self.keys = Keys(options.namespace)
+        self.timeout = options.timeout
+        self.raw: Client = client if client is not None else make_client(options)
+
+    @property
+    def cluster(self) -> bool:
+        return isinstance(self.raw, RedisCluster)
+
+    async def open(self) -> None:
+        """Check that Redis answers (raises StoreUnavailable otherwise). Call it before
+        any concurrent use: a Cluster client learns the slot map here (redis-py races
+        when many first commands do it at once)."""
+        if isinstance(self.raw, RedisCluster):
+            cluster = self.raw
+            await self.call(lambda _: cluster.initialize())
+        await self.call(lambda r: r.ping())
+
+    async def close(self) -> None:
+        with contextlib.suppress(*UNAVAILABLE):  # closing a client whose server is gone
+            await self.raw.aclose()
+
+    async def call(self, fn: Callable[[Client], Awaitable[T]]) -> T:
+        """Run `fn(client)` within the timeout; Redis errors become StoreUnavailable."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await fn(self.raw)
+        except UNAVAILABLE as exc:
+            raise StoreUnavailable(f"redis: {exc!r}") from exc
+
+    async def script(self, script: Script, keys: Sequence[str], args: Sequence[Arg]) -> Any:
+        """Run a Lua script (EVALSHA, loading it on NOSCRIPT) within the timeout."""
+
+        async def run(client: Client) -> Any:
+            try:
+                return await client.evalsha(script.sha, len(keys), *keys, *args)
+            except NoScriptError:
+                return await client.eval(script.source, len(keys), *keys, *args)
+
+        return await self.call(run)
+
+    def same_slot(self, keys: Sequence[str]) -> bool:
+        """Whether all `keys` hash to one cluster slot (always true off a cluster)."""
+        if not self.cluster:
+            return True
+        return len({key_slot(key.encode()) for key in keys}) <= 1
