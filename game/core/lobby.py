@@ -31,6 +31,8 @@ class RoomEntry:
     match: str
     owner: str
     expires_at: int
+    address: str = ""
+    """Who opened it, as counted by `open_rooms_at` ("" for rooms restored at start)."""
 
 
 class Lobby:
@@ -39,6 +41,7 @@ class Lobby:
         self._queues: dict[str, list[str]] = {}
         self._queued_for: dict[str, str] = {}
         self._rooms: dict[str, RoomEntry] = {}
+        self._rooms_at: dict[str, int] = {}  # only addresses with open rooms: bounded
 
     # ---- quick match -----------------------------------------------------------------
 
@@ -65,6 +68,11 @@ class Lobby:
             self._queues[game].remove(player)
         return game
 
+    def first_waiting(self, game: str) -> str | None:
+        """Who the next player to queue for `game` would be paired with."""
+        waiting = self._queues.get(game)
+        return waiting[0] if waiting else None
+
     def queued_game(self, player: str) -> str | None:
         return self._queued_for.get(player)
 
@@ -73,14 +81,25 @@ class Lobby:
 
     # ---- private rooms ---------------------------------------------------------------
 
-    def open_room(self, game: str, match: str, owner: str, expires_at: int) -> RoomEntry:
+    def open_room(
+        self, game: str, match: str, owner: str, expires_at: int, address: str = ""
+    ) -> RoomEntry:
         code = self._new_code()
-        entry = RoomEntry(code, game, match, owner, expires_at)
-        self._rooms[code] = entry
+        entry = RoomEntry(code, game, match, owner, expires_at, address)
+        self.restore_room(entry)
         return entry
 
     def restore_room(self, entry: RoomEntry) -> None:
+        replaced = self._rooms.get(entry.code)
+        if replaced is not None:
+            self._forget(replaced)
         self._rooms[entry.code] = entry
+        if entry.address:
+            self._rooms_at[entry.address] = self._rooms_at.get(entry.address, 0) + 1
+
+    def open_rooms_at(self, address: str) -> int:
+        """Rooms still waiting that were opened from `address`."""
+        return self._rooms_at.get(address, 0)
 
     def _new_code(self) -> str:
         while True:
@@ -101,7 +120,19 @@ class Lobby:
         return entry
 
     def close_room(self, code: str) -> RoomEntry | None:
-        return self._rooms.pop(code, None)
+        entry = self._rooms.pop(code, None)
+        if entry is not None:
+            self._forget(entry)
+        return entry
+
+    def _forget(self, entry: RoomEntry) -> None:
+        if not entry.address:
+            return
+        left = self._rooms_at.get(entry.address, 1) - 1
+        if left > 0:
+            self._rooms_at[entry.address] = left
+        else:
+            self._rooms_at.pop(entry.address, None)
 
     def rooms(self) -> tuple[RoomEntry, ...]:
         return tuple(self._rooms.values())
@@ -110,6 +141,7 @@ class Lobby:
         gone = [entry for entry in self._rooms.values() if entry.expires_at <= now]
         for entry in gone:
             del self._rooms[entry.code]
+            self._forget(entry)
         return gone
 
 

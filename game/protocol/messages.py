@@ -8,9 +8,19 @@ everything on the wire; the hot path builds the same shapes as plain dicts.
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
 
 from game.protocol.errors import ErrorCode, ProtocolError
 
@@ -19,7 +29,51 @@ Ref = Annotated[str, StringConstraints(max_length=64)] | Annotated[
 ]
 MatchId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 GameName = Annotated[str, StringConstraints(min_length=1, max_length=32)]
-PlayerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+
+# ---- player names --------------------------------------------------------------------
+
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
+"""Controls (NUL, newlines...), format characters (bidi overrides and isolates
+U+202A-U+202E and U+2066-U+2069, zero-width U+200B-U+200F, U+FEFF...) and lone
+surrogates: they are removed from names."""
+_BLANKS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+"""Letters and symbols that draw nothing (Hangul fillers, the blank Braille pattern):
+also removed, or a name of only these would look empty."""
+
+
+def clean_name(raw: str) -> str:
+    """A name as shown to others: whitespace runs (of any kind) become one space,
+    invisible characters are removed, the ends are trimmed. "" if nothing visible
+    is left (marks alone, such as combining accents, are not visible either)."""
+    kept = []
+    for char in raw:
+        if char.isspace():  # a newline or a tab is a space, not nothing
+            kept.append(" ")
+        elif char not in _BLANKS and unicodedata.category(char) not in _INVISIBLE_CATEGORIES:
+            kept.append(char)
+    name = " ".join("".join(kept).split())
+    if not any(unicodedata.category(char)[0] in "LNPS" for char in name):
+        return ""
+    return name
+
+
+def claims_bot_name(name: str, levels: Iterable[str]) -> bool:
+    """`name` reads as a built-in bot's name ("<Level> bot"), in any case and width."""
+    folded = " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    return any(folded == f"{level.casefold()} bot" for level in levels)
+
+
+def _visible_name(raw: str) -> str:
+    name = clean_name(raw)
+    if not name:
+        raise ValueError("a name needs at least one visible character")
+    return name
+
+
+PlayerName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32),
+    AfterValidator(_visible_name),
+]
 Token = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 Version = Annotated[int, Field(ge=0, le=2**63 - 1)]
 

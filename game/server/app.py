@@ -44,7 +44,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         enable_outgoing_validation()
     clock = clock or (ManualClock() if settings.test_clock else SystemClock())
     store = make_store(settings)
-    bots = BotRunner(settings.bot_workers, settings.bot_time_budget, settings.bot_plugins)
+    bots = BotRunner(settings.bot_workers, settings.bot_time_budget, settings.bot_plugins,
+                     queue_limit=settings.bot_queue_limit)
     hub = Hub(settings, store, clock, bots, Lobby())
     lobby = hub.lobby
     handlers = Handlers(hub, lobby)
@@ -65,8 +66,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 expires = match.created_at + match.clocks.room_ttl_ms
                 entry = RoomEntry(match.room, match.game, match.id, owner.player, expires)
                 lobby.restore_room(entry)
+        await hub.recover_rematches(await store.unstarted_rematches())
         await store.heartbeat(now)
         hub.spawn(_heartbeat(hub))
+        hub.start()
         await bots.start()
         log.info("server_started", db=settings.db, matches=len(live))
         try:
@@ -103,5 +106,5 @@ async def _heartbeat(hub: Hub) -> None:
         await asyncio.sleep(HEARTBEAT_SECONDS)
         try:
             await hub.store.heartbeat(hub.clock.now_ms())
-        except Exception:  # the store is down for now: keep beating once it is back
-            log.exception("heartbeat_failed")
+        except Exception as exc:  # the store is down for now: keep beating once it is back
+            hub.outage.failed("heartbeat_failed", exc)

@@ -1,11 +1,15 @@
-"""Runs built-in bots off the event loop, in worker processes.
+"""Runs built-in bots off the event loop, in worker processes, fairly between matches.
 
 A search never runs on the event loop, so no bot can delay another match; a bot
 that raises or overruns its budget only affects its own match.
 
-A worker enforces each bot's deadline itself (an interval timer raises inside the
-search), so an overrunning bot frees its worker and no other match waits behind
-it; should a worker still not answer (stuck in C code), the pool is replaced.
+Bot turns wait for one of `workers` worker slots in a fair order (round-robin across
+addresses and players, `game.server.bot_pool`); a turn's deadline starts when a
+worker takes it. A worker enforces that deadline itself (an interval timer raises
+inside the search), so an overrunning bot frees its worker; should a worker still not
+answer (stuck in C code), that one worker is killed and replaced, and every other
+search goes on. How many bot matches a player or an address may have in play is
+limited (`game.server.bot_quota`).
 
 `plugins` maps a level to `"module:function"`, a function
 `(game, moves, seed, time_budget) -> move` that plays that level instead of the
@@ -14,125 +18,78 @@ built-in bot: for tests (a bot that raises or never returns) and experiments.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import importlib
-import multiprocessing
-import signal
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from types import FrameType
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
-import structlog
+from game.server.bot_pool import BotPool
+from game.server.bot_quota import BotQuota, Host
+from game.server.bot_worker import BotOverran, run_bot
 
-from game.bots import choose_move
+__all__ = ["BotFailed", "BotOverran", "BotRunner", "run_bot"]
 
-log = structlog.get_logger("game.bots")
-
-
-def _warm_up() -> int:
-    return 0
+DEFAULT_QUEUE_LIMIT = 256
 
 
 class BotFailed(Exception):
-    """The bot raised, crashed its worker, or overran its time."""
-
-
-class BotOverran(Exception):
-    """Raised inside a worker when a bot's deadline passes."""
-
-
-def _on_deadline(signum: int, frame: FrameType | None) -> None:
-    raise BotOverran("the bot overran its deadline")
-
-
-def run_bot(
-    plugin: str | None,
-    game: str,
-    level: str,
-    moves: tuple[int, ...],
-    seed: int | None,
-    time_budget: float,
-    deadline: float,
-) -> int:
-    """In a worker: the bot's move, raising BotOverran after `deadline` seconds."""
-    choose: Callable[..., int]
-    if plugin is None:
-        def choose(*args: object) -> int:
-            return choose_move(game, level, moves, seed, time_budget)
-    else:
-        module_name, _, function = plugin.partition(":")
-        choose = getattr(importlib.import_module(module_name), function)
-    previous = signal.signal(signal.SIGALRM, _on_deadline)
-    signal.setitimer(signal.ITIMER_REAL, deadline)
-    try:
-        return int(choose(game, moves, seed, time_budget))
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    """The bot raised, crashed its worker, overran its time, or could not be queued."""
 
 
 class BotRunner:
     def __init__(
-        self, workers: int, time_budget: float, plugins: Mapping[str, str] | None = None
+        self,
+        workers: int,
+        time_budget: float,
+        plugins: Mapping[str, str] | None = None,
+        queue_limit: int = DEFAULT_QUEUE_LIMIT,
     ) -> None:
-        self._workers = max(1, workers)
         self.time_budget = time_budget
         self.plugins = dict(plugins or {})
-        self._pool: ProcessPoolExecutor | None = None
+        self.quota = BotQuota()
+        self._workers = max(1, workers)
+        self._queue_limit = queue_limit
+        self._pool: BotPool | None = None
 
     @property
     def deadline(self) -> float:
         """Seconds a worker lets a bot think before interrupting it."""
         return self.time_budget * 2 + 1
 
-    def _executor(self) -> ProcessPoolExecutor:
+    @property
+    def pool(self) -> BotPool:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=self._workers, mp_context=multiprocessing.get_context("spawn")
-            )
+            self._pool = BotPool(self._workers, self._queue_limit)
         return self._pool
 
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor(), _warm_up)
+        await self.pool.warm_up()
+
+    @contextmanager
+    def admit(self, host: Host, player: str, address: str) -> Iterator[None]:
+        """Around creating a bot match: refuses it (`rate_limited`) past the per-player
+        and per-address limits, or while too many bot turns wait for a worker."""
+        with self.quota.admit(host, player, address, self.pool.queued):
+            yield
 
     async def choose(
-        self, game: str, level: str, moves: Sequence[int], seed: int | None = None
+        self, game: str, level: str, moves: Sequence[int], seed: int | None = None,
+        player: str = "", address: str | None = None,
     ) -> int:
-        loop = asyncio.get_running_loop()
-        pool = self._executor()
-        future = loop.run_in_executor(
-            pool, run_bot, self.plugins.get(level), game, level, tuple(moves), seed,
-            self.time_budget, self.deadline,
-        )
-        try:
-            return await asyncio.wait_for(future, timeout=self.deadline + 5)
-        except BrokenProcessPool as exc:
-            if self._pool is pool:
-                self._pool = None
-            raise BotFailed("bot worker crashed") from exc
-        except TimeoutError as exc:
-            self._replace(pool)
-            raise BotFailed("bot worker did not answer; replaced") from exc
-        except BotOverran as exc:
-            raise BotFailed("bot overran its time") from exc
-        except Exception as exc:
-            raise BotFailed(f"bot raised {type(exc).__name__}: {exc}") from exc
-
-    def _replace(self, pool: ProcessPoolExecutor) -> None:
-        """Kill a pool whose worker is stuck beyond its own deadline."""
-        if self._pool is pool:
-            self._pool = None
-        processes = getattr(pool, "_processes", None) or {}
-        for process in list(processes.values()):
-            with contextlib.suppress(Exception):
-                process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        log.error("bot_pool_replaced")
+        """The bot's move, for `player`'s match: that player's turns, and those of their
+        address, wait for a worker in turn with everyone else's."""
+        # offline, or a player not seen since a restart: the ledger's address, or one
+        # address shared by all such players
+        owner = (address or self.quota.address_of(player) or "", player)
+        job = (self.plugins.get(level), game, level, tuple(moves), seed, self.time_budget,
+               self.deadline)
+        kind, value = await self.pool.run(owner, job, self.deadline)
+        if kind == "ok":
+            return int(value)
+        if kind == "overran":
+            raise BotFailed("bot overran its time")
+        if kind == "error":
+            raise BotFailed(f"bot raised {value}")
+        raise BotFailed(str(value))
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        """Stop the workers and wait for them to exit; no worker starts after this."""
+        self.pool.close()

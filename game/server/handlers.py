@@ -12,6 +12,7 @@ import structlog
 from game.bots import LEVELS
 from game.core.lobby import Lobby
 from game.core.match import Join, OfferRematch, Phase, PlayMove, Presence, Resign, Seat
+from game.core.quotas import AddressQuota, address_key
 from game.protocol import messages as m
 from game.protocol.errors import CloseCode, ErrorCode, ProtocolError
 from game.rules import GAMES
@@ -46,6 +47,9 @@ class Handlers:
     def __init__(self, hub: Hub, lobby: Lobby) -> None:
         self.hub = hub
         self.lobby = lobby
+        settings = hub.settings
+        self.new_players = AddressQuota(settings.new_players_per_address_per_minute,
+                                        settings.tracked_addresses)
 
     async def dispatch(self, conn: Connection, msg: m.AnyClientMessage) -> None:
         ref = msg.id
@@ -73,7 +77,7 @@ class Handlers:
         if isinstance(msg, m.Resign):
             await self._command(conn, msg.match, Resign(conn.player), msg.id)
         elif isinstance(msg, m.Rematch):
-            await self._command(conn, msg.match, OfferRematch(conn.player), msg.id)
+            await self.rematch(conn, msg)
         elif isinstance(msg, m.Queue):
             await self.queue(conn, msg)
         elif isinstance(msg, m.Unqueue):
@@ -108,6 +112,7 @@ class Handlers:
     async def hello(self, conn: Connection, msg: m.Hello) -> None:
         if conn.player is not None:
             raise ProtocolError(ErrorCode.BAD_MESSAGE, "hello was already said")
+        self._check_name(msg.name)
         if msg.token is not None:
             record = await self.hub.store.player_by_token_hash(token_hash(msg.token))
             if record is None:
@@ -117,6 +122,7 @@ class Handlers:
                 record = PlayerRecord(record.id, msg.name, record.token_hash)
                 await self.hub.store.save_player(record)
         else:
+            self._admit_new_player(conn)
             token = secrets.token_urlsafe(24)
             name = msg.name or f"Guest {secrets.randbelow(9000) + 1000}"
             record = PlayerRecord(new_id(), name, token_hash(token))
@@ -124,6 +130,9 @@ class Handlers:
         previous = self.hub.connections.get(record.id)
         if previous is not None and previous is not conn:
             previous.player = None
+            # the older connection's queue entry goes with it: the newer one never asked
+            # to queue (and its `disconnect` no longer speaks for the player)
+            self.lobby.dequeue(record.id)
             previous.close(CloseCode.REPLACED, "replaced by a newer connection")
         conn.player, conn.name = record.id, record.name
         self.hub.connections[record.id] = conn
@@ -137,6 +146,32 @@ class Handlers:
             seat = live.match.seat_of(record.id)
             conn.send(self.hub.snapshot(live, seat))
             await self.hub.submit(match_id, Presence(record.id, True))
+
+    def _check_name(self, name: str | None) -> None:
+        """Names are cleaned when the message is parsed (`messages.clean_name`); one
+        that reads as a built-in bot's ("Hard bot") would mislead the opponent."""
+        levels = (*LEVELS, *self.hub.settings.bot_plugins)
+        if name is not None and m.claims_bot_name(name, levels):
+            raise ProtocolError(ErrorCode.BAD_MESSAGE,
+                                "that name is a built-in bot's; choose another")
+
+    def _admit_new_player(self, conn: Connection) -> None:
+        """A hello without a token makes a player (a row kept in the store for good):
+        at most `new_players_per_address_per_minute` per client address. The refused
+        connection stays open to resume with a token; without a player it is closed
+        1008 at the hello timeout."""
+        key = address_key(conn.address)
+        refusal = self.new_players.take(key, conn.loop.time())
+        if refusal is None:
+            return
+        if refusal.first:
+            log.warning("new_players_limited", address=key)
+        wait = max(1, round(refusal.retry_after))
+        raise ProtocolError(
+            ErrorCode.RATE_LIMITED,
+            f"too many new players from your address; say hello with your token, or retry "
+            f"without one in {wait} s",
+        )
 
     async def disconnect(self, conn: Connection) -> None:
         for match_id in list(conn.watching):
@@ -158,12 +193,34 @@ class Handlers:
         waiting included), so a hostile client cannot fill memory with open rooms or
         abandoned bot matches."""
         assert conn.player is not None
-        limit = self.hub.settings.max_live_matches_per_player
-        if len(self.hub.live_matches_of(conn.player)) >= limit:
+        if self._at_match_cap(conn.player):
+            limit = self.hub.settings.max_live_matches_per_player
             raise ProtocolError(
                 ErrorCode.RATE_LIMITED,
                 f"you already have {limit} live matches; finish or resign one first",
             )
+
+    def _at_match_cap(self, player: str) -> bool:
+        held = len(self.hub.player_matches.get(player, ()))
+        return held >= self.hub.settings.max_live_matches_per_player
+
+    def _unqueue_over_cap(self, game: str) -> None:
+        """Before pairing: a waiting player who reached the live-match cap while in the
+        queue (rooms, bot matches) is taken out and told so; whoever queues next is
+        paired with the next one waiting, or waits in turn."""
+        while (waiting := self.lobby.first_waiting(game)) is not None:
+            if not self._at_match_cap(waiting):
+                return
+            self.lobby.dequeue(waiting)
+            conn = self.hub.connections.get(waiting)
+            if conn is None:
+                continue
+            limit = self.hub.settings.max_live_matches_per_player
+            conn.send(error_message(ProtocolError(
+                ErrorCode.RATE_LIMITED,
+                f"taken out of the {game} queue: you have {limit} live matches; finish or "
+                f"resign one, then queue again")))
+            conn.send({"type": "unqueued", "game": game})
 
     def _seat(self, conn: Connection) -> Seat:
         assert conn.player is not None and conn.name is not None
@@ -173,6 +230,7 @@ class Handlers:
         assert conn.player is not None
         _check_game(msg.game)
         self._check_room_for_another(conn)
+        self._unqueue_over_cap(msg.game)
         pairing = self.lobby.enqueue(conn.player, msg.game)
         conn.send({"type": "queued", "game": msg.game, "ref": msg.id})
         if pairing is None:
@@ -183,9 +241,37 @@ class Handlers:
             seats.append(self._seat(other))
         await self.hub.create(self.hub.new_match(msg.game, (seats[0], seats[1])))
 
+    async def rematch(self, conn: Connection, msg: m.Rematch) -> None:
+        """An offer that may start a new match counts against the same limits as any
+        other way of starting one (a bot accepts at once, so a player could otherwise
+        pile up bot matches by rematching old ones); a resent offer is acked again."""
+        assert conn.player is not None
+        match = (await self.hub.live(msg.match)).match
+        seat = match.seat_of(conn.player)
+        command = OfferRematch(conn.player)
+        if (seat is None or match.phase is not Phase.FINISHED or match.rematch[seat]
+                or match.next_match is not None):
+            await self._command(conn, msg.match, command, msg.id)  # the core answers
+            return
+        self._check_room_for_another(conn)
+        opponent = match.seats[1 - seat]
+        if opponent is None or opponent.bot is None:
+            await self._command(conn, msg.match, command, msg.id)
+            return
+        with self.hub.bots.admit(self.hub, conn.player, address_key(conn.address)):
+            await self._command(conn, msg.match, command, msg.id)
+
     async def create_room(self, conn: Connection, msg: m.CreateRoom) -> None:
         _check_game(msg.game)
         self._check_room_for_another(conn)
+        address = address_key(conn.address)
+        limit = self.hub.settings.max_open_rooms_per_address
+        if self.lobby.open_rooms_at(address) >= limit:
+            raise ProtocolError(
+                ErrorCode.RATE_LIMITED,
+                f"your address has {limit} rooms waiting for a second player; let one be "
+                f"joined or cancel it first",
+            )
         clocks = self.hub.clocks
         if msg.turn_seconds is not None:
             clocks = replace(clocks, turn_ms=msg.turn_seconds * 1000)
@@ -193,14 +279,22 @@ class Handlers:
             clocks = replace(clocks, grace_ms=msg.grace_seconds * 1000)
         match = self.hub.new_match(msg.game, (self._seat(conn), None), clocks)
         expires = match.created_at + match.clocks.room_ttl_ms
-        room = self.lobby.open_room(msg.game, match.id, self._seat(conn).player, expires)
+        room = self.lobby.open_room(msg.game, match.id, self._seat(conn).player, expires,
+                                    address)
         match = replace(match, room=room.code)
-        conn.send({"type": "room", "code": room.code, "game": msg.game, "match": match.id,
-                   "ref": msg.id})
-        await self.hub.create(match)
+        answer = {"type": "room", "code": room.code, "game": msg.game, "match": match.id,
+                  "ref": msg.id}
+        try:
+            await self.hub.create(match, first=(conn, answer))
+        except ProtocolError:
+            self.lobby.close_room(room.code)  # never stored: no code may lead to it
+            raise
 
     async def join_room(self, conn: Connection, msg: m.JoinRoom) -> None:
         room = self.lobby.room(msg.code)
+        assert conn.player is not None
+        if room.match not in self.hub.player_matches.get(conn.player, ()):
+            self._check_room_for_another(conn)  # sitting in it already: answered below
         transition = await self.hub.submit(room.match, Join(self._seat(conn)))
         if transition.error is not None:
             raise transition.error
@@ -224,7 +318,9 @@ class Handlers:
         bot = Seat(f"bot-{msg.level}-{new_id()}", f"{msg.level.capitalize()} bot", bot=msg.level)
         human = self._seat(conn)
         seats = (bot, human) if msg.seat == 1 else (human, bot)
-        await self.hub.create(self.hub.new_match(msg.game, seats), (human.player, msg.id))
+        # per-player and per-address bot-match limits (rate_limited past them)
+        with self.hub.bots.admit(self.hub, human.player, address_key(conn.address)):
+            await self.hub.create(self.hub.new_match(msg.game, seats), (human.player, msg.id))
 
     # ---- watching and sync -----------------------------------------------------------
 

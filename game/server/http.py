@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel
 
 from game.bots import LEVELS
 from game.core.match import Phase
 from game.protocol.asyncapi import asyncapi_document
+from game.protocol.codec import encode_json_bytes
 from game.protocol.errors import ProtocolError
 from game.protocol.schema import protocol_schema
 from game.rules import GAMES, get_rules
 from game.server.clock import ManualClock
 from game.server.hub import Hub
+from game.server.listing import BadCursor, MatchListing
 
 router = APIRouter()
 
@@ -42,26 +44,31 @@ async def games() -> dict[str, Any]:
 
 
 @router.get("/api/matches")
-async def matches(request: Request) -> dict[str, Any]:
-    """Live public matches (private rooms still waiting are not listed)."""
-    hub = _hub(request)
-    listed: list[dict[str, Any]] = []
-    for live in hub.matches.values():
-        match = live.match
-        if match.phase is not Phase.ACTIVE:
-            continue
-        listed.append({
-            "id": match.id,
-            "game": match.game,
-            "status": match.phase.value,
-            "players": [{"name": s.name, "bot": s.bot is not None} if s else None
-                        for s in match.seats],
-            "moves": len(match.moves),
-            "watchers": len(live.watchers),
-            "started_at": match.created_at,
-        })
-    listed.sort(key=lambda entry: int(entry["started_at"]), reverse=True)
-    return {"matches": listed}
+async def matches(
+    request: Request,
+    limit: Annotated[int | None, Query(ge=1, description="matches in the page")] = None,
+    cursor: Annotated[str | None, Query(max_length=100, description="an earlier page's "
+                                        "`next`: the page that follows it")] = None,
+) -> Response:
+    """Live public matches, newest first, a page at a time (rooms still waiting for
+    their second player are not listed): `{"matches": [...], "next": cursor or null,
+    "total": n}`."""
+    settings = _hub(request).settings
+    size = min(limit or settings.match_list_limit, settings.match_list_max_limit)
+    try:
+        page = _listing(request).page(size, cursor)
+    except BadCursor as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    body = {"matches": page.matches, "next": page.next, "total": page.total}
+    # encoded here: FastAPI's generic encoder walks every value and costs more than this
+    return Response(encode_json_bytes(body), media_type="application/json")
+
+
+def _listing(request: Request) -> MatchListing:
+    listing: MatchListing | None = getattr(request.app.state, "match_listing", None)
+    if listing is None:
+        listing = request.app.state.match_listing = MatchListing(_hub(request))
+    return listing
 
 
 @router.get("/api/matches/{match_id}")

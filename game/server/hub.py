@@ -35,14 +35,16 @@ from game.core.match import (
     rematch_of,
     shift_clocks,
 )
+from game.core.quotas import address_key
 from game.core.views import Viewer, Views, updates, views_of
 from game.protocol.errors import ErrorCode, ProtocolError
 from game.protocol.patch import view_hash
 from game.server.bots import BotFailed, BotRunner
-from game.server.clock import Clock
+from game.server.clock import Clock, ManualClock
 from game.server.connection import Connection, Outgoing
 from game.server.history import History
 from game.server.settings import Settings
+from game.server.stall import StallWatch, StoreOutage
 from game.store.base import Store, VersionConflict
 
 log = structlog.get_logger("game.hub")
@@ -63,6 +65,12 @@ class LiveMatch:
     watchers_syncing: bool = False
     bot_busy: bool = False
     at: int = 0
+    ended: bool = False
+    """The end was handled (and logged): once per match, not per change after it."""
+    credited: int = 0
+    """How much of the hub's `stalled_ms` this match's clocks have been credited."""
+    failures: int = 0
+    """Store failures in a row of this match's timer or bot: sets the retry backoff."""
 
 
 def new_id() -> str:
@@ -84,6 +92,10 @@ class Hub:
         self.stopping = False
         self._finished: OrderedDict[str, None] = OrderedDict()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.outage = StoreOutage(settings.store_error_log_seconds)
+        self.stalled_ms = 0
+        """Every stall of the event loop so far, added up; credited to each match lazily."""
+        self.stall = StallWatch(clock, int(settings.stall_credit_seconds * 1000), self._stalled)
 
     @property
     def clocks(self) -> Clocks:
@@ -121,8 +133,30 @@ class Hub:
             self._after(live)
         log.info("matches_resumed", count=len(matches), downtime_ms=downtime_ms, at=now)
 
+    async def recover_rematches(self, matches: list[Match]) -> None:
+        """Start the rematches a crash left agreed but never created: older versions
+        stored the agreeing offer, the pointer to the new match and the new match in
+        separate commits. Called at start-up, before any finished match is loaded."""
+        for old in matches:
+            pointed, fresh = rematch_of(old, old.next_match or new_id(), self.clock.now_ms())
+            pointed = replace(pointed, version=old.version + 1)
+            try:
+                await self.store.commit_many(((pointed, old.version), (fresh, 0)))
+            except Exception as exc:
+                log.error("rematch_recovery_failed", match=old.id, error=repr(exc))
+                continue
+            log.warning("rematch_recovered", match=old.id, rematch=fresh.id)
+            self._open_rematch(fresh)
+
+    def start(self) -> None:
+        """Start watching the event loop for stalls (not under a manual test clock,
+        which real pauses do not move)."""
+        if not isinstance(self.clock, ManualClock):
+            self.stall.start()
+
     async def shutdown(self) -> None:
         self.stopping = True
+        self.stall.stop()
         for live in self.matches.values():
             for handle_ in (live.timer, live.watchers_timer):
                 if handle_ is not None:
@@ -134,8 +168,10 @@ class Hub:
 
     def _register(self, match: Match) -> LiveMatch:
         live = LiveMatch(match, views_of(match), History(self.settings.history_versions))
+        live.credited = self.stalled_ms
         self.matches[match.id] = live
         if match.phase is Phase.FINISHED:
+            live.ended = True
             self._remember_finished(match.id)
         else:
             for seat in match.seats:
@@ -167,10 +203,23 @@ class Hub:
 
     # ---- creating matches ------------------------------------------------------------
 
-    async def create(self, match: Match, answer: tuple[str, Any] | None = None) -> LiveMatch:
+    async def create(
+        self, match: Match, answer: tuple[str, Any] | None = None,
+        first: tuple[Connection, dict[str, Any]] | None = None,
+    ) -> LiveMatch:
         """Store and start serving a new match; seated players get its snapshot, the
-        one named in `answer` (player, ref) with that ref."""
-        await self.store.commit(match, 0)
+        one named in `answer` (player, ref) with that ref. `first` is a message for one
+        connection that must precede the snapshots (the `room` answer) and must not be
+        sent at all if the store refuses the match."""
+        error = await self._commit(match, 0)
+        if error is not None:
+            raise error
+        if first is not None:
+            first[0].send(first[1])
+        return self._open(match, answer)
+
+    def _open(self, match: Match, answer: tuple[str, Any] | None = None) -> LiveMatch:
+        """Serve a match just stored: register it, snapshot it to its seated players."""
         live = self._register(match)
         live.at = self.clock.now_ms()
         for viewer, seat in enumerate(match.seats):
@@ -190,31 +239,57 @@ class Hub:
     # ---- applying commands -----------------------------------------------------------
 
     async def submit(self, match_id: str, command: Command) -> Transition:
+        self.stall.check()  # a stall that just ended is credited before `now` is used
         live = self.matches.get(match_id) or await self.live(match_id)
         await live.lock.acquire()  # not `async with`: two fewer coroutines per move
+        credited = False
         try:
+            if live.credited != self.stalled_ms:
+                owing = live.match
+                error = await self._credit(live)
+                if error is not None:
+                    return Transition(owing, error=error)
+                credited = live.match is not owing
             before = live.match
             now = self.clock.now_ms()
             transition = handle(before, command, now)
             if transition.changed:
-                try:
-                    await self.store.commit(transition.match, before.version)
-                except VersionConflict:
-                    log.error("version_conflict", match=match_id, version=before.version)
-                    return replace(transition, match=before, changed=False, error=ProtocolError(
-                        ErrorCode.UNAVAILABLE, "the match moved on elsewhere; sync and retry"))
-                except Exception:
-                    log.exception("commit_failed", match=match_id)
-                    return replace(transition, match=before, changed=False, error=ProtocolError(
-                        ErrorCode.UNAVAILABLE, "storage unavailable; retry"))
+                fresh = None
+                if transition.rematch_agreed:
+                    pointed, fresh = rematch_of(transition.match, new_id(), now)
+                    transition = replace(transition, match=pointed)
+                error = await self._commit(transition.match, before.version, fresh)
+                if error is not None:
+                    return replace(transition, match=before, changed=False, error=error)
                 self._publish(live, transition.match, now)
-            if transition.rematch_agreed:
-                await self._start_rematch(live)
+                if fresh is not None:
+                    self._open_rematch(fresh)
         finally:
             live.lock.release()
-        if transition.changed:
+        if transition.changed or credited:
             self._after(live)
         return transition
+
+    async def _commit(
+        self, match: Match, expected: int, fresh: Match | None = None
+    ) -> ProtocolError | None:
+        """Commit `match` (and, for an agreed rematch, the new match with it, in the same
+        commit); the error to answer with when the store refused."""
+        try:
+            if fresh is None:
+                await self.store.commit(match, expected)
+            else:
+                await self.store.commit_many(((match, expected), (fresh, 0)))
+        except VersionConflict:
+            log.error("version_conflict", match=match.id, version=expected)
+            return ProtocolError(ErrorCode.UNAVAILABLE,
+                                 "the match moved on elsewhere; sync and retry")
+        except Exception as exc:
+            self.outage.failed("commit_failed", exc, match=match.id)
+            return ProtocolError(ErrorCode.UNAVAILABLE, "storage unavailable; retry")
+        if self.outage.since is not None:
+            self.outage.succeeded()
+        return None
 
     def _publish(self, live: LiveMatch, match: Match, now: int) -> None:
         before = live.match
@@ -270,7 +345,8 @@ class Hub:
         match = live.match
         if self.stopping or match.phase is Phase.FINISHED:
             self._disarm(live)
-            if match.phase is Phase.FINISHED and not self.stopping:
+            if match.phase is Phase.FINISHED and not self.stopping and not live.ended:
+                live.ended = True  # rematch offers and the like still change it later
                 self._on_finished(match)
             return
         self._arm(live)
@@ -303,12 +379,31 @@ class Hub:
 
     def _fire(self, live: LiveMatch) -> None:
         live.timer = None
+        self.stall.check()
         self.spawn(self._tick(live))
 
     async def _tick(self, live: LiveMatch) -> None:
         transition = await self.submit(live.match.id, Tick())
-        if not transition.changed and not self.stopping:
+        if self.stopping:
+            return
+        if _store_refused(transition):
+            # the deadline is still due: firing again at once would spin on the store
+            delay = self._backoff(live)
+            self._disarm(live)
+            live.timer = asyncio.get_running_loop().call_later(delay, self._fire, live)
+            live.timer_at = self.clock.now_ms() + int(delay * 1000)
+            return
+        live.failures = 0
+        if not transition.changed:
             self._arm(live)
+
+    def _backoff(self, live: LiveMatch) -> float:
+        """Seconds before retrying after this match's latest store failure: doubled per
+        failure in a row, up to the cap."""
+        live.failures += 1
+        first, cap = self.settings.timer_backoff_seconds, self.settings.timer_backoff_max_seconds
+        delay: float = min(cap, first * 2.0 ** min(live.failures - 1, 32))
+        return delay
 
     def _on_finished(self, match: Match) -> None:
         live = self.matches.get(match.id)
@@ -341,9 +436,14 @@ class Hub:
             live.bot_busy = False
         error = transition.error
         if error is None or not isinstance(command, PlayMove):
+            live.failures = 0
+            return
+        if error.code is ErrorCode.UNAVAILABLE and live.match.phase is Phase.ACTIVE:
+            # the store refused: searching again at once would loop on the failing store
+            asyncio.get_running_loop().call_later(self._backoff(live), self._after, live)
             return
         if error.code in (ErrorCode.STALE_VERSION, ErrorCode.NOT_YOUR_TURN,
-                          ErrorCode.MATCH_OVER, ErrorCode.UNAVAILABLE):
+                          ErrorCode.MATCH_OVER):
             if live.match.phase is Phase.ACTIVE:
                 self._after(live)  # the match moved on under the bot: look again
             return
@@ -354,20 +454,67 @@ class Hub:
         try:
             if self.settings.bot_move_delay_ms:
                 await asyncio.sleep(self.settings.bot_move_delay_ms / 1000)
-            move = await self.bots.choose(match.game, seat.bot or "random", match.moves)
+            # whose turn this is, so bot workers are shared fairly between people
+            human = next((s.player for s in match.seats if s is not None and s.bot is None), "")
+            conn = self.connections.get(human)
+            address = address_key(conn.address) if conn is not None else None
+            move = await self.bots.choose(match.game, seat.bot or "random", match.moves,
+                                          player=human, address=address)
         except BotFailed as exc:
             log.error("bot_failed", match=match.id, player=seat.player, error=str(exc))
             return Resign(seat.player)
         return PlayMove(seat.player, move, version=match.version)
 
-    async def _start_rematch(self, live: LiveMatch) -> None:
-        old, fresh = rematch_of(live.match, new_id(), self.clock.now_ms())
-        await self.store.commit(old, live.match.version)
-        live.match = old
-        created = await self.create(fresh)
+    def _open_rematch(self, fresh: Match) -> None:
+        """Serve a rematch stored together with the offer that agreed to it."""
+        created = self._open(fresh)
         for seat in fresh.seats:
             if seat is not None and seat.bot is None and seat.player not in self.connections:
                 self.spawn(self.submit(created.match.id, Presence(seat.player, False)))
+
+    # ---- stalls of the whole process -------------------------------------------------
+
+    def _stalled(self, ms: int) -> None:
+        """The loop stood still for `ms`: every live match is owed that much time.
+        Each is credited under its own lock before its next command (`submit`); this
+        sweep credits the rest, so their players see the deadlines move too."""
+        self.stalled_ms += ms
+        log.warning("loop_stalled", ms=ms, matches=len(self.matches))
+        if not self.stopping:
+            self.spawn(self._credit_all())
+
+    async def _credit_all(self) -> None:
+        owed = []
+        for live in self.matches.values():
+            if live.match.phase is not Phase.FINISHED:
+                owed.append(live)
+            else:  # no clock will ever run again: nothing to shift, nothing to wait for
+                live.credited = self.stalled_ms
+        await asyncio.gather(*(self._credit_locked(live) for live in owed))
+
+    async def _credit_locked(self, live: LiveMatch) -> None:
+        async with live.lock:
+            if live.credited == self.stalled_ms:
+                return  # a command got here first
+            error = await self._credit(live)
+        if error is None:
+            self._after(live)
+
+    async def _credit(self, live: LiveMatch) -> ProtocolError | None:
+        """Move this match's deadlines and graces later by the stalls not yet credited
+        to it, committed (as a restart's downtime is) and sent to its viewers. Called
+        with the match's lock held."""
+        owed = self.stalled_ms - live.credited
+        match = live.match
+        shifted = shift_clocks(match, owed)
+        if shifted is not match:
+            shifted = replace(shifted, version=match.version + 1)
+            error = await self._commit(shifted, match.version)
+            if error is not None:
+                return error
+            self._publish(live, shifted, self.clock.now_ms())
+        live.credited += owed
+        return None
 
     # ---- watchers --------------------------------------------------------------------
 
@@ -402,3 +549,8 @@ class Hub:
                if (wakeup := live.match.next_wakeup()) is not None and wakeup <= now]
         for match_id in due:
             await self.submit(match_id, Tick())
+
+
+def _store_refused(transition: Transition) -> bool:
+    error = transition.error
+    return error is not None and error.code is ErrorCode.UNAVAILABLE

@@ -133,7 +133,8 @@ export function createLobbyActions(ctx) {
       if (!res.ok) throw new Error(String(res.status));
       const data = await res.json();
       const matches = (Array.isArray(data.matches) ? data.matches : []).slice().sort((a, b) => (b.watchers ?? 0) - (a.watchers ?? 0) || (b.started_at ?? 0) - (a.started_at ?? 0));
-      ctx.lobby.setLive(matches);
+      // the first page of the list (newest first); `total` counts every live match
+      ctx.lobby.setLive(matches, { total: Number.isInteger(data.total) ? data.total : undefined });
     } catch {
       ctx.lobby.setLive([], { error: "Could not load the live matches. Retrying…" });
     } finally {

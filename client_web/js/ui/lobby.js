@@ -134,8 +134,9 @@ export function createLobby(root, handlers) {
       root.dataset.busy = String(busy);
     },
 
-    /** matches from GET /api/matches; error: text to show instead */
-    setLive(matches, { error = "", now = Date.now() } = {}) {
+    /** matches from GET /api/matches (its first page); total: how many are live in all;
+     * error: text to show instead */
+    setLive(matches, { error = "", now = Date.now(), total = undefined } = {}) {
       const live = (matches ?? []).filter((m) => m.status !== "waiting");
       syncList(
         liveList,
@@ -165,7 +166,10 @@ export function createLobby(root, handlers) {
       );
       liveEmpty.hidden = live.length > 0;
       setText(liveEmpty, error || "No one is playing right now. Start a match and others can watch!");
-      setText(liveCount, live.length ? `${live.length} playing` : "");
+      // more than the page shows are live: say how many (the list is a snapshot at most
+      // a moment old, so it is only trusted while the page is not empty)
+      const playing = live.length ? Math.max(live.length, total ?? 0) : 0;
+      setText(liveCount, playing ? `${playing} playing` : "");
     },
 
     /** [{id, game, status, opponent, yourTurn}] — the player's own unfinished matches */
