@@ -61,7 +61,8 @@ def server(target: str, core: int | None, nice: int, workdir: Path) -> Iterator[
                    GAME_RATE_BURST="1000000", GAME_MAX_CONNECTIONS_PER_ADDRESS="100000",
                    GAME_MAX_CONNECTIONS="100000",
                    GAME_NEW_PLAYERS_PER_ADDRESS_PER_MINUTE="1000000",
-                   GAME_MAX_OPEN_ROOMS_PER_ADDRESS="100000")
+                   GAME_MAX_OPEN_ROOMS_PER_ADDRESS="100000",
+                   GAME_HTTP_REQUESTS_PER_SECOND="1000000", GAME_HTTP_REQUEST_BURST="1000000")
     with started(pinned(core, command, nice), f"http://127.0.0.1:{port}/healthz",
                  workdir / f"{target}-{port}.log", env) as pid:
         yield f"ws://127.0.0.1:{port}/ws", pid

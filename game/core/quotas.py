@@ -46,11 +46,12 @@ class Refusal:
 
 
 class AddressQuota:
-    """A token bucket per address key: `per_minute` at once, refilled at `per_minute`
-    a minute."""
+    """A token bucket per address key: `burst` at once (default `per_minute`),
+    refilled at `per_minute` a minute."""
 
-    def __init__(self, per_minute: int, max_addresses: int) -> None:
-        self.capacity = float(per_minute)
+    def __init__(self, per_minute: float, max_addresses: int, burst: float | None = None
+                 ) -> None:
+        self.capacity = float(per_minute if burst is None else burst)
         self.rate = per_minute / 60.0
         self.max_addresses = max_addresses
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()

@@ -6,8 +6,9 @@
     game loadtest ws://127.0.0.1:8100/ws --target relay --matches 100   # benchmarks/relay_app.py
 
 Raise the server's GAME_RATE_PER_SECOND / GAME_RATE_BURST,
-GAME_MAX_CONNECTIONS_PER_ADDRESS, GAME_NEW_PLAYERS_PER_ADDRESS_PER_MINUTE and
-GAME_MAX_OPEN_ROOMS_PER_ADDRESS first: a load test is one very fast client address.
+GAME_MAX_CONNECTIONS_PER_ADDRESS, GAME_NEW_PLAYERS_PER_ADDRESS_PER_MINUTE,
+GAME_MAX_OPEN_ROOMS_PER_ADDRESS, GAME_HTTP_REQUESTS_PER_SECOND and GAME_HTTP_REQUEST_BURST
+first: a load test is one very fast client address.
 Exit status: 0 when the run had no error, 1 otherwise, 2 when it could not run.
 """
 

@@ -26,6 +26,7 @@ whose head is not complete.
 from __future__ import annotations
 
 import asyncio
+import math
 from typing import Any
 
 import structlog
@@ -127,6 +128,12 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         if self._phase == _DONE:
             return
+        if self._gate is not None:
+            refusal = self._gate.take_request(self._address)
+            if refusal is not None:
+                self._reject(429, "too many requests; slow down",
+                             (f"Retry-After: {max(1, math.ceil(refusal.retry_after))}",))
+                return
         if self._announced_body() > self._settings.max_request_body_bytes:
             self._reject(413, "request body too large")
             return
@@ -203,18 +210,20 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if self._phase in (_HEAD, _BODY):
             self._reject(408, "request not complete in time")
 
-    def _reject(self, status: int, reason: str) -> None:
+    def _reject(self, status: int, reason: str, headers: tuple[str, ...] = ()) -> None:
         """Answer `status` (unless a response is under way) and close the socket."""
         if self._phase == _DONE:
             return
         phase, self._phase = self._phase, _DONE
         self._set_deadline(None)
-        log.info("http_request_refused", status=status, reason=reason, address=self._address)
+        if status != 429:  # the gate logs a rate-limited address once per spell
+            log.info("http_request_refused", status=status, reason=reason,
+                     address=self._address)
         transport = self.transport
         if transport.is_closing():
             return
         if self._may_answer(phase):
-            transport.write(http_response(status, reason))
+            transport.write(http_response(status, reason, headers))
         transport.close()
 
     def _may_answer(self, phase: int) -> bool:

@@ -10,12 +10,14 @@ guarantees that `Session.handle` runs for one message at a time, in arrival orde
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
 
+from game.core.quotas import AddressQuota, Refusal, address_key
 from game.protocol.codec import SUBPROTOCOLS, Codec, decode_json, decode_msgpack
 from game.protocol.errors import CloseCode, ErrorCode, ProtocolError, UndecodableFrame
 from game.protocol.messages import parse_client, raw_ref
@@ -111,6 +113,17 @@ class Gate:
         """Addresses (and `*` and `http` for the total caps) refused since their last
         release: a refusal is logged once per such spell, not once per socket. At most
         one entry per address at its cap, so the set stays small."""
+        self.requests = AddressQuota(settings.http_requests_per_second * 60,
+                                     settings.tracked_addresses, settings.http_request_burst)
+
+    def take_request(self, address: str) -> Refusal | None:
+        """One HTTP request from `address` (a handshake included): None if its rate
+        allows it, else how long until it would."""
+        refusal = self.requests.take(address_key(address), time.monotonic())
+        if refusal is not None and refusal.first:
+            log.warning("http_rate_limited", address=address,
+                        retry_after=round(refusal.retry_after, 2))
+        return refusal
 
     def admit(self, address: str) -> bool:
         """A WebSocket that holds no slot yet (the ASGI route under another server)."""

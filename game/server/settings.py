@@ -81,6 +81,13 @@ class Settings(BaseSettings):
     request_body_timeout: float = Field(
         10.0, gt=0, description="seconds from a request's head to the end of its body; past "
         "it the socket is answered 408 and closed")
+    http_requests_per_second: float = Field(
+        50.0, gt=0, description="HTTP requests (WebSocket handshakes included) one client "
+        "address may make a second, sustained; past it 429 before any route runs, so "
+        "pollers of the API cannot take the event loop from the players")
+    http_request_burst: int = Field(
+        200, ge=1, description="HTTP requests one address may make at once (a page load "
+        "fetches a few dozen files)")
     max_http_connections: int = Field(
         1024, ge=1, description="sockets not (yet) upgraded to a WebSocket, in total: counted "
         "from their accept (refused with 403 beyond it), on top of max_connections, so "

@@ -7,7 +7,8 @@
     (1008), and every fragment costs a token;
 26. request heads sent slowly or huge, and bodies: counted against the caps from the
     accept, a deadline and a size for heads (408, 431) and bodies (408, 413), on every
-    path and in both WebSocket modes; the caps fitted under the open-file limit.
+    path and in both WebSocket modes; the caps fitted under the open-file limit; a
+    request rate per address (429), so API pollers cannot take the loop.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.hostile.conftest import serving
@@ -290,5 +292,43 @@ def test_the_connection_caps_are_fitted_under_the_open_file_limit(tmp_path: Path
         limit = chosen[0]
         assert limit["max_connections"] + limit["max_http_connections"] + limit["reserved"] \
             <= limit["open_files"]
+    finally:
+        server.stop()
+
+
+# ---- 26 (and finding 7). pollers of the HTTP API from one address ----------------------
+
+
+async def test_api_pollers_from_one_address_are_rate_limited_429(tmp_path: Path) -> None:
+    """Sixteen pollers on one address ask for the match list as fast as they can: past
+    the per-address request rate they get 429 with Retry-After (before any route runs),
+    another address is still answered, and the bystander keeps playing."""
+    rate, burst = 20, 40
+    server = start_server(tmp_path, http_requests_per_second=rate, http_request_burst=burst)
+    try:
+        async with Bystander(server) as bystander:
+            statuses: dict[int, int] = {}
+            retry_after: set[str] = set()
+            local = httpx.AsyncHTTPTransport(local_address="127.0.0.9")
+
+            async def poller(http: httpx.AsyncClient) -> None:
+                for _ in range(30):
+                    response = await http.get(f"{server.http}/api/matches")
+                    statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                    if response.status_code == 429:
+                        retry_after.add(response.headers.get("retry-after", ""))
+
+            started = time.monotonic()
+            async with httpx.AsyncClient(timeout=10, transport=local) as http:
+                await asyncio.gather(*(poller(http) for _ in range(16)))
+            elapsed = time.monotonic() - started
+            answered = statuses.get(200, 0)
+            assert statuses.get(429, 0) > 0, statuses
+            assert set(statuses) <= {200, 429}, statuses
+            assert answered <= burst + rate * elapsed + 1, (statuses, elapsed)
+            assert retry_after and all(value.isdigit() for value in retry_after), retry_after
+            # the limit is the poller's address's alone
+            assert (await ahealthz_from(server, "127.0.0.10"))["ok"]
+            await bystander.wait_moves(2)
     finally:
         server.stop()

@@ -22,7 +22,8 @@ from tests.support import ROOT, ServerProcess, free_port, start_server
 
 LIMITS = {"rate_per_second": 1_000_000, "rate_burst": 1_000_000,
           "max_connections_per_address": 10_000,
-          "new_players_per_address_per_minute": 100_000, "max_open_rooms_per_address": 10_000}
+          "new_players_per_address_per_minute": 100_000, "max_open_rooms_per_address": 10_000,
+          "http_requests_per_second": 100_000, "http_request_burst": 100_000}
 
 
 @pytest.fixture(scope="module")
