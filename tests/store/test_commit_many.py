@@ -4,9 +4,7 @@ the start-up query for rematches that a crash left agreed but unstarted."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -21,19 +19,8 @@ from game.core.match import (
     rematch_of,
 )
 from game.store.base import Store, VersionConflict
-from game.store.memory import MemoryStore
-from game.store.sqlite import SQLiteStore
 
 TTT_WIN = [0, 3, 1, 4, 2]
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    made: Store = MemoryStore() if request.param == "memory" else SQLiteStore(
-        str(tmp_path / "db.sqlite3"))
-    await made.open()
-    yield made
-    await made.close()
 
 
 def finished(match_id: str) -> Match:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,17 +10,7 @@ import pytest
 
 from game.core.match import Clocks, Match, PlayMove, Seat, handle, new_match
 from game.store.base import PlayerRecord, Store, VersionConflict
-from game.store.memory import MemoryStore
 from game.store.sqlite import SQLiteStore
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    made: Store = MemoryStore() if request.param == "memory" else SQLiteStore(
-        str(tmp_path / "db.sqlite3"))
-    await made.open()
-    yield made
-    await made.close()
 
 
 def a_match(match_id: str = "m") -> Match:
