@@ -1,4 +1,4 @@
-"""Command line: `game serve`, `game bot`, `game loadtest`.
+"""Command line: `game serve`, `game bot`, `game loadtest`, `game backup`.
 
 Each sub-command lives in its own module exposing `add_arguments(parser)` and
 `run(args) -> int`, imported only when that sub-command is used.
@@ -15,6 +15,7 @@ COMMANDS = {
     "serve": ("game.server.cli", "run the server (every setting also from GAME_*)"),
     "bot": ("game.client.cli", "run a bot against a server for N games"),
     "loadtest": ("game.loadtest.cli", "load-test a server: throughput, latency, memory"),
+    "backup": ("game.server.backup", "copy the SQLite database safely while the server runs"),
 }
 
 

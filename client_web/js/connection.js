@@ -1,5 +1,9 @@
 // The WebSocket connection to the game server: hello / resume with the stored token,
 // reconnect with capped exponential backoff, a send queue while not ready, heartbeat.
+// A restart the server announces (a `notice`, then a close with 1012) is no error:
+// commands wait in the queue from the notice on, the first retry comes after the
+// notice's `reconnect_ms` plus jitter, and every state event says `restarting` until
+// the next welcome (or `restartPatience` ms), so the page can stay calm.
 // It knows the protocol's envelope (hello, welcome, errors, close codes) but nothing of
 // matches or the page. Every side effect (socket class, timers, clock, randomness,
 // token storage) is injected, so it runs under Node's test runner with fakes; nothing
@@ -23,6 +27,8 @@ export const State = Object.freeze({
 
 export const CLOSE_REPLACED = 4009;
 export const CLOSE_POLICY = 1008;
+export const CLOSE_RESTARTING = 1012;
+const DRAINING = new Set(["restart", "shutdown"]); // notice reasons that announce a close
 
 /** Token store backed by nothing (tests, or when storage is unavailable). */
 export function memoryTokenStore(initial = null) {
@@ -61,6 +67,8 @@ export class Connection extends Emitter {
   #readyAt = null;
   #retriedBadToken = false;
   #stopped = false;
+  #notice = null; // the restart announced on the current socket
+  #restartingSince = null; // since when the server has been restarting, until a welcome
 
   constructor({
     url,
@@ -80,6 +88,7 @@ export class Connection extends Emitter {
     connectTimeout = 10000,
     stableAfter = 5000,
     maxQueue = 100,
+    restartPatience = 60000,
   }) {
     super();
     this.url = url;
@@ -94,6 +103,8 @@ export class Connection extends Emitter {
     this.connectTimeout = connectTimeout;
     this.stableAfter = stableAfter;
     this.maxQueue = maxQueue;
+    this.restartPatience = restartPatience;
+    this.random = random;
     this.#backoff = new Backoff(backoff, random);
     // Ids must not repeat across page loads: the server treats a repeated id as a resend.
     this.#prefix = Math.floor(random() * 36 ** 6).toString(36).padStart(6, "0");
@@ -108,6 +119,11 @@ export class Connection extends Emitter {
 
   get ready() {
     return this.#state === State.READY;
+  }
+
+  /** The server said it is restarting (or closed with 1012) and is not back yet. */
+  get restarting() {
+    return this.#restartingSince !== null && this.now() - this.#restartingSince < this.restartPatience;
   }
 
   /** Number of commands waiting for the connection to be ready. */
@@ -162,7 +178,7 @@ export class Connection extends Emitter {
   send(message) {
     const msg = { ...message };
     if (msg.id === undefined) msg.id = this.nextId();
-    if (this.#state === State.READY && this.#ws && this.#ws.readyState === OPEN) {
+    if (this.#state === State.READY && !this.#notice && this.#ws && this.#ws.readyState === OPEN) {
       this.#transmit(msg);
     } else if (msg.type !== "ping") {
       this.#queue.push(msg);
@@ -181,7 +197,17 @@ export class Connection extends Emitter {
   #setState(state, detail = {}) {
     this.#state = state;
     this.retryAt = detail.retryAt ?? null;
-    this.emit("state", { state, ...detail });
+    this.emit("state", { state, ...detail, restarting: this.restarting });
+  }
+
+  // A restart announced: what is sent from now on waits for the next welcome (so
+  // nothing is refused or lost by the server going away), and the page says so.
+  #onNotice(msg) {
+    this.emit("notice", msg);
+    if (!DRAINING.has(msg.reason)) return;
+    this.#notice = msg;
+    this.#restartingSince ??= this.now();
+    this.#setState(this.#state);
   }
 
   #transmit(msg) {
@@ -251,6 +277,7 @@ export class Connection extends Emitter {
     if (msg === null || typeof msg !== "object" || typeof msg.type !== "string") return;
 
     if (msg.type === "welcome") {
+      this.#restartingSince = null;
       this.player = msg.player ?? null;
       this.name = msg.name ?? null;
       if (msg.token) this.tokenStore.set(msg.token);
@@ -273,6 +300,10 @@ export class Connection extends Emitter {
       return;
     }
     if (msg.type === "pong") return;
+    if (msg.type === "notice") {
+      this.#onNotice(msg);
+      return;
+    }
     this.emit("message", msg, this.commandFor(msg.ref));
   }
 
@@ -341,15 +372,25 @@ export class Connection extends Emitter {
       this.#setState(State.REFUSED, { code, reason });
       return;
     }
-    if (wasStable) this.#backoff.reset();
+    const notice = this.#notice;
+    this.#notice = null;
+    if (notice || code === CLOSE_RESTARTING) this.#restartingSince ??= this.now();
+    if (wasStable || notice) this.#backoff.reset();
     const attempt = this.#backoff.attempt;
-    const delay = this.#backoff.next();
+    const delay = notice ? this.#afterNotice(notice) : this.#backoff.next();
     const retryAt = this.now() + delay;
     this.#retryTimer = this.timers.setTimeout(() => {
       this.#retryTimer = null;
       this.#open();
     }, delay);
     this.#setState(State.WAITING, { code, reason, delay, attempt, retryAt });
+  }
+
+  // The server's suggested wait, plus up to half as much again (at least 250 ms) of
+  // jitter, so that its players do not all come back in the same instant.
+  #afterNotice(notice) {
+    const wait = Math.max(0, Number(notice.reconnect_ms) || 0);
+    return Math.round(wait + this.random() * Math.max(wait / 2, 250));
   }
 
   #clearConnectTimer() {

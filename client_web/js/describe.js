@@ -103,6 +103,7 @@ const REASONS = {
   timeout: (view, winner) => `${who(view, 1 - winner)} ran out of time`,
   abandoned: (view, winner) => `${who(view, 1 - winner)} left the match`,
   aborted: abortedReason,
+  adjudicated: () => "the server's operator decided the match",
 };
 
 /**
@@ -119,7 +120,8 @@ export function resultText(view) {
     return { title, detail: capital(REASONS.aborted(view)), outcome: "neutral" };
   }
   if (winner === null || winner === undefined) {
-    return { title: "It's a draw", detail: capital(REASONS.draw()), outcome: "draw" };
+    const why = reason === "adjudicated" ? REASONS.adjudicated() : REASONS.draw();
+    return { title: "It's a draw", detail: capital(why), outcome: "draw" };
   }
   const because = REASONS[reason] ? REASONS[reason](view, winner) : String(reason ?? "");
   const detail = capital(because);

@@ -15,6 +15,7 @@ export const ERROR_MESSAGES = Object.freeze({
   stale_version: "The board changed before your move arrived. Have another look.",
   already_queued: "You are already looking for a match.",
   rate_limited: "Slow down a little: too many actions at once.",
+  unavailable: "The server is busy or restarting. Try again in a moment.",
 });
 
 /** A sentence a player can read for an `error` message (falls back to its text). */

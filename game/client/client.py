@@ -7,7 +7,9 @@ hash mismatch it asks for a snapshot, by itself. When the connection drops it
 reconnects with exponential backoff and jitter, says ``hello`` with its token (which
 resumes its matches), watches again what it watched, and resends the commands still
 waiting for an answer when that is safe (a resent ``move`` keeps its ``id``, so the
-server applies it at most once).
+server applies it at most once). A restart the server announces (a :class:`Notice`,
+then a close with 1012) is no error: from the notice on, new commands wait for the
+next connection, which is opened after the notice's ``reconnect_ms`` plus jitter.
 
 Example, against a server started with ``game serve``::
 

@@ -27,6 +27,7 @@ from game.client.events import (
     ErrorEvent,
     Event,
     Message,
+    Notice,
     Queued,
     Unqueued,
     Welcome,
@@ -83,6 +84,8 @@ class Connection:
         self._closing = False
         self._rng = random.Random()
         self._waiters: list[asyncio.Future[None]] = []
+        self._notice: Notice | None = None
+        """The restart the server announced on the current socket, if it did."""
 
     async def connect(self) -> Welcome:
         """Open the socket and say hello (resuming ``token`` if set); start reading.
@@ -160,6 +163,8 @@ class Connection:
             await ws.close()
             raise ClientClosed("the client was closed", self.close_code)
         self._outbox.ws = ws
+        self._outbox.paused = False
+        self._notice = None
         self.stats.connects += 1
         self._connected.set()
         # what waited for the connection (or lost its answer and may be resent) goes now;
@@ -241,12 +246,14 @@ class Connection:
                     break
                 again = self.reconnect and code not in NO_RECONNECT
                 self._requests.lost()
-                self._emit(Disconnected({}, code, reason, again))
-                log.info("disconnected code=%s reason=%r reconnecting=%s", code, reason, again)
+                notice, self._notice = self._notice, None
+                self._emit(Disconnected({}, code, reason, again, notice))
+                log.info("disconnected code=%s reason=%r reconnecting=%s planned=%s", code,
+                         reason, again, notice is not None)
                 if not again:
                     self._finish(ClientClosed(f"connection closed with {code} {reason}", code))
                     break
-                next_ws = await self._reconnect_loop()
+                next_ws = await self._reconnect_loop(self._after_notice(notice))
                 if next_ws is None:
                     self._emit(Disconnected({}, self.close_code, "gave up reconnecting", False))
                     self._finish(ClientClosed("gave up reconnecting", self.close_code))
@@ -255,11 +262,25 @@ class Connection:
         finally:
             self._finish(ClientClosed("the client is closed", self.close_code))
 
-    async def _reconnect_loop(self) -> ClientConnection | None:
+    def _after_notice(self, notice: Notice | None) -> float | None:
+        """Seconds before the first attempt after an announced restart: the server's
+        ``reconnect_ms`` plus up to half as much again (at least ``backoff.initial``) of
+        jitter, so its players do not all come back in the same instant."""
+        if notice is None or notice.reconnect_ms is None:
+            return None
+        wait = max(0.0, notice.reconnect_ms / 1000)
+        return wait + self._rng.uniform(0.0, max(wait / 2, self.backoff.initial))
+
+    async def _reconnect_loop(self, first: float | None = None) -> ClientConnection | None:
+        """Open again with backoff; the first wait is `first` when the server said."""
         started = time.monotonic()
         attempt = 0
         while not self._closing:
-            await asyncio.sleep(self.backoff.delay(attempt, self._rng))
+            if first is not None:
+                delay, first = first, None
+            else:
+                delay = self.backoff.delay(attempt, self._rng)
+            await asyncio.sleep(delay)
             attempt += 1
             try:
                 ws, _ = await self._open(resumed=True)
@@ -300,6 +321,10 @@ class Connection:
                 self._tracker.queued = None
             elif isinstance(event, ErrorEvent):
                 self._tracker.on_refused(self._requests.on_error(event), event.ref)
+                if self._notice is not None and event.code == "unavailable":
+                    event = None  # refused by the drain: sent again once reconnected
+            elif isinstance(event, Notice):
+                self._on_notice(event)
             elif isinstance(event, Ack):
                 self._tracker.on_sync_ack(event)
         if event is not None:
@@ -308,6 +333,16 @@ class Connection:
         if ref is not None:
             self._requests.answer(ref, message)
         self._notify()
+
+    def _on_notice(self, notice: Notice) -> None:
+        """A restart announced: hold new commands (and retries) for the next socket,
+        so none is refused or lost on this one; the server closes it with 1012."""
+        if notice.reason not in ("restart", "shutdown"):
+            return  # an operator's message: nothing changes
+        self._notice = notice
+        self._outbox.paused = True
+        self._connected.clear()
+        log.info("server notice reason=%s reconnect_ms=%s", notice.reason, notice.reconnect_ms)
 
     def _encode(self, message: Message) -> str | bytes:
         return encode(self.codec, message)

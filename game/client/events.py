@@ -119,12 +119,27 @@ class Pong(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class Notice(Event):
+    """The server speaks to everyone. ``reason`` ``restart`` or ``shutdown``: it is
+    draining and closes with 1012 in a moment; the client holds new commands until it
+    has reconnected (after ``reconnect_ms`` plus jitter) and resumed. ``operator``: a
+    message from whoever runs the server. Not an error."""
+
+    reason: str
+    message: str
+    reconnect_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Disconnected(Event):
-    """The socket closed with ``code``; ``reconnecting`` says whether the client retries."""
+    """The socket closed with ``code``; ``reconnecting`` says whether the client retries.
+    ``notice`` is the server's announcement of the close (a restart), if it sent one:
+    then this is a planned pause, not a failure."""
 
     code: int | None
     reason: str
     reconnecting: bool
+    notice: Notice | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,4 +170,7 @@ def from_message(message: Message) -> Event:
                           message.get("match"))
     if kind == "pong":
         return Pong(message, message.get("at"), ref)
+    if kind == "notice":
+        return Notice(message, str(message.get("reason", "")), str(message.get("message", "")),
+                      message.get("reconnect_ms"))
     return Unknown(message, kind)

@@ -130,7 +130,9 @@ class Requests:
 
     def _resend(self, ref: Ref) -> None:
         pending = self._pending.get(ref)
-        if pending is None or pending.future.done() or pending.sent or self._outbox.ws is None:
-            return
+        outbox = self._outbox
+        if (pending is None or pending.future.done() or pending.sent or outbox.ws is None
+                or outbox.paused):
+            return  # sent with the others once connected again (`flush`)
         pending.sent = True
         self._outbox.post(pending.message)

@@ -40,6 +40,9 @@ class Outbox:
     def __init__(self, encode: Callable[[Message], str | bytes]) -> None:
         self.encode = encode
         self.ws: ClientConnection | None = None
+        self.paused = False
+        """The server announced a restart on ``ws`` (``notice``): nothing new is sent on
+        it; what waits goes on the next connection."""
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def send(self, message: Message) -> None:
@@ -52,7 +55,7 @@ class Outbox:
         """Send ``message`` on the socket in use, from a task of its own; nothing
         happens when there is no socket, and a socket that closes first drops it."""
         ws = self.ws
-        if ws is None:
+        if ws is None or self.paused:
             return
 
         async def send() -> None:

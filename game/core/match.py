@@ -15,6 +15,7 @@ from typing import Any
 
 from game.core.state import (
     RECENT_REFS,
+    Adjudicate,
     Clocks,
     Command,
     InvalidTransition,
@@ -38,9 +39,10 @@ from game.protocol.errors import ErrorCode, ProtocolError
 from game.rules import IllegalMove, get_rules
 
 __all__ = [
-    "RECENT_REFS", "Clocks", "Command", "InvalidTransition", "Join", "Match", "OfferRematch",
-    "Phase", "PlayMove", "Presence", "Reason", "Ref", "Resign", "Result", "Seat", "SetWatchers",
-    "Tick", "Transition", "advance", "handle", "new_match", "rematch_of", "shift_clocks",
+    "RECENT_REFS", "Adjudicate", "Clocks", "Command", "InvalidTransition", "Join", "Match",
+    "OfferRematch", "Phase", "PlayMove", "Presence", "Reason", "Ref", "Resign", "Result",
+    "Seat", "SetWatchers", "Tick", "Transition", "advance", "handle", "new_match", "rematch_of",
+    "shift_clocks",
 ]
 
 _ACTIVE = Phase.ACTIVE  # looked up on every move: a module constant is cheaper
@@ -143,6 +145,8 @@ def _dispatch(match: Match, command: Command, now: int) -> Transition:
         if command.count == match.watchers or match.phase is Phase.FINISHED:
             return Transition(match)
         return Transition(_bump(replace(match, watchers=command.count)), changed=True)
+    if isinstance(command, Adjudicate):
+        return _adjudicate(match, command)
     return Transition(match)
 
 
@@ -221,6 +225,24 @@ def _ended_by(match: Match, seat: int) -> bool:
     if result.reason is Reason.RESIGN:
         return result.winner == 1 - seat
     return result.reason is Reason.ABORTED and match.seats[1 - seat] is None
+
+
+def _adjudicate(match: Match, cmd: Adjudicate) -> Transition:
+    """An operator's end of a match: one versioned change like any other ending, so
+    players and spectators get it as a patch."""
+    if match.phase is Phase.FINISHED:
+        raise ProtocolError(ErrorCode.MATCH_OVER, "the match is over")
+    if cmd.reason is Reason.ABORTED:
+        result = Result(None, Reason.ABORTED)
+    elif cmd.reason is Reason.ADJUDICATED and match.phase is Phase.ACTIVE:
+        if cmd.winner not in (None, 0, 1):
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, "the winner is seat 0, 1 or null")
+        result = Result(cmd.winner, Reason.ADJUDICATED)
+    else:
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, "only a match in play can be adjudicated; "
+                            "abort a room still waiting for its second player")
+    finished = _bump(_finish(match, result))
+    return Transition(finished, changed=True, ack_version=finished.version)
 
 
 def _offer_rematch(match: Match, cmd: OfferRematch) -> Transition:

@@ -49,6 +49,7 @@ class Reason(StrEnum):
     TIMEOUT = "timeout"
     ABANDONED = "abandoned"
     ABORTED = "aborted"
+    ADJUDICATED = "adjudicated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +166,17 @@ class Tick:
     """Let time pass: fire any deadline at or before `now`."""
 
 
-Command = PlayMove | Resign | OfferRematch | Join | Presence | SetWatchers | Tick
+@dataclass(frozen=True, slots=True)
+class Adjudicate:
+    """An operator ends the match: `aborted` (no result, nobody loses) or `adjudicated`
+    (to a seat, or a draw with `winner` None)."""
+
+    reason: Reason
+    winner: int | None = None
+
+
+Command = (PlayMove | Resign | OfferRematch | Join | Presence | SetWatchers | Tick
+           | Adjudicate)
 
 
 @dataclass(frozen=True, slots=True)

@@ -203,7 +203,8 @@ class PlayerView(BaseModel):
 class ResultView(BaseModel):
     model_config = ConfigDict(extra="forbid")
     winner: Literal[0, 1] | None
-    reason: Literal["line", "draw", "resign", "timeout", "abandoned", "aborted"]
+    reason: Literal["line", "draw", "resign", "timeout", "abandoned", "aborted",
+                    "adjudicated"]
     line: list[int]
 
 
@@ -301,8 +302,23 @@ class Pong(ServerMessage):
     at: int | None = None
 
 
+class Notice(ServerMessage):
+    """The server speaks to everyone: it is about to restart or stop (a close with 1012
+    follows), or an operator has something to say. Reconnect after `reconnect_ms`, plus
+    a little random jitter, with your token; it is no error."""
+
+    type: Literal["notice"]
+    reason: Literal["restart", "shutdown", "operator"] = Field(
+        description="`restart` and `shutdown`: the server is draining (SIGTERM, SIGINT) and "
+        "closes with 1012 shortly; `operator`: a message from whoever runs the server")
+    message: str = Field(description="a sentence for people")
+    reconnect_ms: int | None = Field(
+        None, ge=0, description="when the connection closes, wait this long (plus jitter) "
+        "before reconnecting")
+
+
 AnyServerMessage = Annotated[
-    Welcome | Queued | Unqueued | Room | Snapshot | Patch | Ack | Error | Pong,
+    Welcome | Queued | Unqueued | Room | Snapshot | Patch | Ack | Error | Pong | Notice,
     Field(discriminator="type"),
 ]
 server_adapter: TypeAdapter[AnyServerMessage] = TypeAdapter(AnyServerMessage)

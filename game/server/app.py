@@ -9,16 +9,21 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI, WebSocket
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from game.core.lobby import Lobby, RoomEntry
 from game.core.match import Phase
+from game.server.admin import router as admin_router
 from game.server.bots import BotRunner
 from game.server.clock import Clock, ManualClock, SystemClock
 from game.server.connection import enable_outgoing_validation
+from game.server.drain import Drain
 from game.server.handlers import Handlers
 from game.server.http import router
 from game.server.hub import Hub
+from game.server.listen import url_of
+from game.server.metrics import Metrics
 from game.server.session import ENDPOINT_KEY, Endpoint, Gate
 from game.server.settings import Settings
 from game.server.ws import serve_socket
@@ -28,6 +33,11 @@ from game.store.memory import MemoryStore
 log = structlog.get_logger("game.app")
 WEB_ROOT = Path(__file__).resolve().parents[2] / "client_web"
 HEARTBEAT_SECONDS = 1.0
+API_DESCRIPTION = (
+    "The HTTP side of the game server. Play happens over the WebSocket at `/ws` (its "
+    "messages: `/api/protocol`, `/api/asyncapi`, docs/protocol.md). The `admin` routes "
+    "answer only when the server runs with `GAME_ADMIN_TOKEN`, to "
+    "`Authorization: Bearer TOKEN`; the page `/admin.html` uses them.")
 
 
 def make_store(settings: Settings) -> Store:
@@ -44,12 +54,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         enable_outgoing_validation()
     clock = clock or (ManualClock() if settings.test_clock else SystemClock())
     store = make_store(settings)
+    metrics = Metrics(settings.metrics_timing_sample)  # one registry per app: GET /metrics
     bots = BotRunner(settings.bot_workers, settings.bot_time_budget, settings.bot_plugins,
-                     queue_limit=settings.bot_queue_limit)
-    hub = Hub(settings, store, clock, bots, Lobby())
+                     queue_limit=settings.bot_queue_limit, metrics=metrics)
+    hub = Hub(settings, store, clock, bots, Lobby(), metrics)
     lobby = hub.lobby
     handlers = Handlers(hub, lobby)
-    gate = Gate(settings)
+    gate = Gate(settings, metrics)
+    metrics.watch(hub, gate)
     endpoint = Endpoint(settings, gate, handlers)
 
     @asynccontextmanager
@@ -71,23 +83,36 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         hub.spawn(_heartbeat(hub))
         hub.start()
         await bots.start()
-        log.info("server_started", db=settings.db, matches=len(live))
+        # the line an operator looks for: where to connect, and where the data lives
+        memory = {"keeps_nothing": True} if settings.db == ":memory:" else {}
+        log.info("server_started", url=url_of(settings.host, settings.port), db=settings.db,
+                 **memory, matches=len(live))
         try:
             # the lifespan state is how uvicorn hands the endpoint to the native
             # WebSocket protocol (game.server.native), which runs below ASGI
             yield {ENDPOINT_KEY: endpoint}
         finally:
             await hub.shutdown()
-            await store.heartbeat(clock.now_ms())
+            # the clocks stood still from the drain's start: the downtime counts from there
+            stopped = hub.stopped_at
+            await store.heartbeat(stopped if stopped is not None else clock.now_ms())
             await store.close()
             bots.close()
             log.info("server_stopped")
 
-    app = FastAPI(title="game", lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
+    # /docs and /openapi.json are routes, matched before the static files mounted at /
+    app = FastAPI(title="game", lifespan=lifespan, docs_url="/docs", redoc_url=None,
+                  description=API_DESCRIPTION)
     app.state.hub = hub
     app.state.settings = settings
     app.state.gate = gate
+    app.state.drain = Drain(settings, hub, gate)
     app.include_router(router)
+    app.include_router(admin_router)
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def old_docs() -> RedirectResponse:
+        return RedirectResponse("/docs", status_code=308)
 
     @app.websocket("/ws")
     async def websocket_endpoint(websocket: WebSocket) -> None:
@@ -104,6 +129,8 @@ async def _heartbeat(hub: Hub) -> None:
 
     while not hub.stopping:
         await asyncio.sleep(HEARTBEAT_SECONDS)
+        if hub.stopping:  # a later beat than `stopped_at` would shorten the credit
+            return
         try:
             await hub.store.heartbeat(hub.clock.now_ms())
         except Exception as exc:  # the store is down for now: keep beating once it is back

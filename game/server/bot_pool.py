@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ import structlog
 
 from game.server import bot_worker
 from game.server.bot_worker import Answer, Job
+from game.server.metrics import Metrics
 
 log = structlog.get_logger("game.bots")
 
@@ -107,6 +109,9 @@ class Task:
     deadline: float
     future: asyncio.Future[Answer] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future())
+    queued: float = field(default_factory=time.perf_counter)
+    started: float | None = None
+    """When a worker took it (perf_counter), for the metrics."""
 
     def settle(self, answer: Answer) -> None:
         if not self.future.done():
@@ -153,6 +158,7 @@ class Slot:
     def run(self, task: Task) -> None:
         assert self._conn is not None and self.state is State.IDLE
         self.state, self.task = State.BUSY, task
+        task.started = time.perf_counter()
         try:
             self._conn.send(task.job)  # the worker waits in recv: the pipe has room
         except OSError:  # it died since it said it was ready
@@ -246,9 +252,10 @@ class Slot:
 class BotPool:
     """Up to `workers` slots, started as turns need them, fed in fair order."""
 
-    def __init__(self, workers: int, queue_limit: int) -> None:
+    def __init__(self, workers: int, queue_limit: int, metrics: Metrics | None = None) -> None:
         self.workers = max(1, workers)
         self.queue_limit = queue_limit
+        self.metrics = metrics or Metrics()
         self._slots: list[Slot] = []
         self._queue: FairQueue[Task] = FairQueue()
         self._ready: asyncio.Event | None = None
@@ -257,6 +264,14 @@ class BotPool:
     @property
     def queued(self) -> int:
         return len(self._queue)
+
+    @property
+    def states(self) -> dict[str, int]:
+        """How many worker slots are in each state (for /metrics)."""
+        counts = dict.fromkeys((state.value for state in State), 0)
+        for slot in self._slots:
+            counts[slot.state.value] += 1
+        return counts
 
     async def warm_up(self) -> None:
         """Start one worker and wait until it is ready: a server whose workers cannot
@@ -270,14 +285,23 @@ class BotPool:
         if self._closed:
             return ("crashed", "the server is stopping")
         if len(self._queue) >= self.queue_limit:
-            return ("busy", f"{len(self._queue)} bot turns are already waiting")
+            busy = ("busy", f"{len(self._queue)} bot turns are already waiting")
+            self.metrics.bot_turn(job, busy)
+            return busy
         task = Task(job, owner, deadline)
         self._queue.push(owner, task)
         self._pump()
         try:
-            return await task.future
+            answer = await task.future
         finally:
             self._queue.remove(owner, task)  # cancelled while waiting: free its place
+        started = task.started
+        if started is None:
+            self.metrics.bot_turn(job, answer)
+        else:
+            self.metrics.bot_turn(job, answer, started - task.queued,
+                                  time.perf_counter() - started)
+        return answer
 
     def _pump(self) -> None:
         """Hand waiting turns to idle slots, fairest first; start slots if short."""

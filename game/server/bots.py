@@ -21,9 +21,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
+from game.protocol.errors import ProtocolError
 from game.server.bot_pool import BotPool
 from game.server.bot_quota import BotQuota, Host
 from game.server.bot_worker import BotOverran, run_bot
+from game.server.metrics import Metrics
 
 __all__ = ["BotFailed", "BotOverran", "BotRunner", "run_bot"]
 
@@ -41,7 +43,9 @@ class BotRunner:
         time_budget: float,
         plugins: Mapping[str, str] | None = None,
         queue_limit: int = DEFAULT_QUEUE_LIMIT,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics or Metrics()
         self.time_budget = time_budget
         self.plugins = dict(plugins or {})
         self.quota = BotQuota()
@@ -57,7 +61,7 @@ class BotRunner:
     @property
     def pool(self) -> BotPool:
         if self._pool is None:
-            self._pool = BotPool(self._workers, self._queue_limit)
+            self._pool = BotPool(self._workers, self._queue_limit, self.metrics)
         return self._pool
 
     async def start(self) -> None:
@@ -67,8 +71,15 @@ class BotRunner:
     def admit(self, host: Host, player: str, address: str) -> Iterator[None]:
         """Around creating a bot match: refuses it (`rate_limited`) past the per-player
         and per-address limits, or while too many bot turns wait for a worker."""
-        with self.quota.admit(host, player, address, self.pool.queued):
-            yield
+        admitted = False
+        try:
+            with self.quota.admit(host, player, address, self.pool.queued):
+                admitted = True
+                yield
+        except ProtocolError:
+            if not admitted:  # refused by the quota, not an error of the body
+                self.metrics.refused("bot_matches")
+            raise
 
     async def choose(
         self, game: str, level: str, moves: Sequence[int], seed: int | None = None,

@@ -47,6 +47,7 @@ class Handlers:
     def __init__(self, hub: Hub, lobby: Lobby) -> None:
         self.hub = hub
         self.lobby = lobby
+        self.metrics = hub.metrics
         settings = hub.settings
         self.new_players = AddressQuota(settings.new_players_per_address_per_minute,
                                         settings.tracked_addresses)
@@ -54,11 +55,15 @@ class Handlers:
     async def dispatch(self, conn: Connection, msg: m.AnyClientMessage) -> None:
         ref = msg.id
         match_id = getattr(msg, "match", None)
+        metrics = self.metrics
+        metrics.commands[msg.type] += 1
         try:
             player = conn.player
             if type(msg) is m.Move and player is not None:  # the common case, first
+                started = metrics.move_seconds.start()
                 await self._command(conn, msg.match, PlayMove(player, msg.move, msg.version,
                                                               ref), ref)
+                metrics.move_seconds.stop(started)
                 return
             if isinstance(msg, m.Hello):
                 await self.hello(conn, msg)
@@ -70,10 +75,15 @@ class Handlers:
                 raise ProtocolError(ErrorCode.HELLO_FIRST, "say hello first")
             await self._route(conn, msg)
         except ProtocolError as error:
+            metrics.error(error.code)
             conn.send(error_message(error, ref, match_id))
 
     async def _route(self, conn: Connection, msg: m.AnyClientMessage) -> None:
         assert conn.player is not None  # moves never get here: `dispatch` takes them first
+        if self.hub.stopping and isinstance(msg, m.Queue | m.CreateRoom | m.PlayBot):
+            # draining (game.server.drain): matches in play go on, no new ones start here
+            raise ProtocolError(ErrorCode.UNAVAILABLE, "the server is restarting; start the "
+                                "match again once reconnected")
         if isinstance(msg, m.Resign):
             await self._command(conn, msg.match, Resign(conn.player), msg.id)
         elif isinstance(msg, m.Rematch):
@@ -164,6 +174,7 @@ class Handlers:
         refusal = self.new_players.take(key, conn.loop.time())
         if refusal is None:
             return
+        self.metrics.refused("new_players")
         if refusal.first:
             log.warning("new_players_limited", address=key)
         wait = max(1, round(refusal.retry_after))
@@ -195,6 +206,7 @@ class Handlers:
         assert conn.player is not None
         if self._at_match_cap(conn.player):
             limit = self.hub.settings.max_live_matches_per_player
+            self.metrics.refused("live_matches")
             raise ProtocolError(
                 ErrorCode.RATE_LIMITED,
                 f"you already have {limit} live matches; finish or resign one first",
@@ -220,6 +232,7 @@ class Handlers:
                 ErrorCode.RATE_LIMITED,
                 f"taken out of the {game} queue: you have {limit} live matches; finish or "
                 f"resign one, then queue again")))
+            self.metrics.error(ErrorCode.RATE_LIMITED)
             conn.send({"type": "unqueued", "game": game})
 
     def _seat(self, conn: Connection) -> Seat:
@@ -267,6 +280,7 @@ class Handlers:
         address = address_key(conn.address)
         limit = self.hub.settings.max_open_rooms_per_address
         if self.lobby.open_rooms_at(address) >= limit:
+            self.metrics.refused("rooms")
             raise ProtocolError(
                 ErrorCode.RATE_LIMITED,
                 f"your address has {limit} rooms waiting for a second player; let one be "

@@ -15,8 +15,10 @@ from game.protocol.errors import ProtocolError
 from game.protocol.schema import protocol_schema
 from game.rules import GAMES, get_rules
 from game.server.clock import ManualClock
+from game.server.drain import Drain
 from game.server.hub import Hub
 from game.server.listing import BadCursor, MatchListing
+from game.server.metrics import CONTENT_TYPE, metrics_allowed
 
 router = APIRouter()
 
@@ -32,6 +34,35 @@ async def healthz(request: Request) -> dict[str, Any]:
     live = sum(1 for entry in hub.matches.values() if entry.match.phase is not Phase.FINISHED)
     return {"ok": not hub.stopping, "matches": live, "players": len(hub.connections),
             "connections": len(hub.connections), "sockets": request.app.state.gate.total}
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> Response:
+    """Readiness: 200 while this process should get new players (its store answers a
+    round trip within `readiness_timeout`), 503 once a drain began or the store fails.
+    `/healthz` is liveness: the event loop answers."""
+    drain: Drain = request.app.state.drain
+    problem = await drain.readiness()
+    body: dict[str, Any] = {"ready": problem is None, "draining": drain.draining}
+    if problem is not None:
+        body["problem"] = problem
+    return Response(encode_json_bytes(body), status_code=200 if problem is None else 503,
+                    media_type="application/json")
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics(request: Request) -> Response:
+    """This process's Prometheus metrics, text format 0.0.4: only to `metrics_networks`
+    (loopback by default) and never through a proxy (403); 404 when `metrics_enabled`
+    is off."""
+    hub = _hub(request)
+    settings = hub.settings
+    if not settings.metrics_enabled:
+        raise HTTPException(status_code=404)
+    client = request.client.host if request.client is not None else None
+    if not metrics_allowed(client, request.headers, settings.metrics_networks):
+        raise HTTPException(status_code=403, detail="metrics are served to metrics_networks")
+    return Response(hub.metrics.exposition(), media_type=CONTENT_TYPE)
 
 
 @router.get("/api/games")
@@ -98,7 +129,7 @@ class ClockAdvance(BaseModel):
     ms: int
 
 
-@router.post("/_test/clock")
+@router.post("/_test/clock", include_in_schema=False)  # tests only: not part of the API
 async def advance_clock(body: ClockAdvance, request: Request) -> dict[str, Any]:
     hub = _hub(request)
     if not hub.settings.test_clock or not isinstance(hub.clock, ManualClock):

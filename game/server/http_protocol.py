@@ -9,6 +9,9 @@ the WebSocket handshake. `GuardedHttpProtocol` (passed as `http=` to uvicorn) do
   when it is accepted; a refused one is answered 403 and closed without reading its
   request. It holds its slot until it is gone, and hands the slot over to the
   WebSocket protocol when it upgrades (`adopt_slot`), so it is never counted twice;
+* a socket from a trusted reverse proxy (`trusted_proxies`) counts under no address
+  until each request's head names its client (`game.server.forwarded`): the slot moves
+  to that address (403 if it is at its cap), whose rate, logs and WebSocket it is then;
 * a request head must be complete within `request_head_timeout` of the accept (or of
   the first byte of a later request on a kept-alive socket) and fit in
   `max_request_head_bytes`: 408 or 431 and the socket is closed. The bytes are counted
@@ -56,6 +59,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._settings: Settings = (endpoint.settings if endpoint is not None
                                     else _default_settings())
         self._address = "unknown"
+        """The client's: the socket's peer, or whom a trusted proxy's request names."""
+        self._peer = "unknown"
+        self._proxied = False
+        """The peer is a trusted proxy (`trusted_proxies`): each request names its client."""
         self._slot: Slot | None = None
         self._phase = _DONE
         self._count = 0
@@ -71,8 +78,15 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if self.client:
             self._address = str(self.client[0])
         gate = self._gate
+        if gate is not None and gate.draining:
+            # a drain (SIGTERM) began: nothing new here; try again (elsewhere) shortly
+            transport.write(http_response(503, "server restarting", ("Retry-After: 1",)))
+            transport.close()
+            return
         if gate is not None:
-            self._slot = gate.admit_socket(self._address)
+            self._peer = self._address
+            self._proxied = gate.proxies.trusts(self._peer)
+            self._slot = gate.admit_socket(self._address, proxy=self._proxied)
             if self._slot is None:
                 # 403 as for a WebSocket handshake refused by the caps (docs/protocol.md),
                 # whichever the request would have been; it is never read
@@ -128,6 +142,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         if self._phase == _DONE:
             return
+        if self._proxied and not self._forwarded():
+            return
         if self._gate is not None:
             refusal = self._gate.take_request(self._address)
             if refusal is not None:
@@ -139,6 +155,18 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             return
         self._begin(_BODY, self._settings.request_body_timeout)
         super().on_headers_complete()
+
+    def _forwarded(self) -> bool:
+        """A trusted proxy's request: from now on the socket is its client's, under that
+        address's cap (403 if it is full), rate and logs, and the app's `client`."""
+        gate, slot = self._gate, self._slot
+        assert gate is not None and slot is not None
+        self._address = address = gate.proxies.client(self._peer, self.headers)
+        if not gate.move(slot, address):
+            self._reject(403, "too many connections")
+            return False
+        self.scope["client"] = (address, 0)
+        return True
 
     def on_body(self, body: bytes) -> None:
         if self._phase != _BODY:
@@ -158,6 +186,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def handle_websocket_upgrade(self) -> None:
         """uvicorn's, except that the WebSocket protocol takes over our slot."""
+        if self._phase == _DONE:
+            return  # refused at its head (403, 429, 413): answered and closing already
         self._phase = _DONE
         self._set_deadline(None)
         self.connections.discard(self)
@@ -216,7 +246,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             return
         phase, self._phase = self._phase, _DONE
         self._set_deadline(None)
-        if status != 429:  # the gate logs a rate-limited address once per spell
+        if status not in (403, 429):  # the gate logs a refused address once per spell
             log.info("http_request_refused", status=status, reason=reason,
                      address=self._address)
         transport = self.transport

@@ -43,6 +43,7 @@ from game.server.bots import BotFailed, BotRunner
 from game.server.clock import Clock, ManualClock
 from game.server.connection import Connection, Outgoing
 from game.server.history import History
+from game.server.metrics import Metrics
 from game.server.settings import Settings
 from game.server.stall import StallWatch, StoreOutage
 from game.store.base import Store, VersionConflict
@@ -79,8 +80,10 @@ def new_id() -> str:
 
 class Hub:
     def __init__(
-        self, settings: Settings, store: Store, clock: Clock, bots: BotRunner, lobby: Lobby
+        self, settings: Settings, store: Store, clock: Clock, bots: BotRunner, lobby: Lobby,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics or bots.metrics
         self.settings = settings
         self.lobby = lobby
         self.store = store
@@ -90,6 +93,9 @@ class Hub:
         self.player_matches: dict[str, set[str]] = {}
         self.connections: dict[str, Connection] = {}
         self.stopping = False
+        self.stopped_at: int | None = None
+        """Epoch ms when `stopping` began: the clocks stood still from then, so the next
+        start credits its downtime from this moment (see `begin_stopping`)."""
         self._finished: OrderedDict[str, None] = OrderedDict()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.outage = StoreOutage(settings.store_error_log_seconds)
@@ -154,8 +160,20 @@ class Hub:
         if not isinstance(self.clock, ManualClock):
             self.stall.start()
 
-    async def shutdown(self) -> None:
+    def begin_stopping(self) -> None:
+        """A drain or a stop begins: no deadline fires and no bot turn or presence
+        change starts from now on (moves still apply), so nobody loses on time or by
+        abandonment because the server restarts; the restart credits the downtime
+        from `stopped_at` (app.py writes it as the last heartbeat)."""
+        if self.stopping:
+            return
         self.stopping = True
+        self.stopped_at = self.clock.now_ms()
+        for live in self.matches.values():
+            self._disarm(live)
+
+    async def shutdown(self) -> None:
+        self.begin_stopping()
         self.stall.stop()
         for live in self.matches.values():
             for handle_ in (live.timer, live.watchers_timer):
@@ -262,6 +280,8 @@ class Hub:
                 if error is not None:
                     return replace(transition, match=before, changed=False, error=error)
                 self._publish(live, transition.match, now)
+                if type(command) is PlayMove:
+                    self.metrics.moves[before.game] += 1
                 if fresh is not None:
                     self._open_rematch(fresh)
         finally:
@@ -275,6 +295,7 @@ class Hub:
     ) -> ProtocolError | None:
         """Commit `match` (and, for an agreed rematch, the new match with it, in the same
         commit); the error to answer with when the store refused."""
+        started = self.metrics.commit_seconds.start()
         try:
             if fresh is None:
                 await self.store.commit(match, expected)
@@ -287,6 +308,7 @@ class Hub:
         except Exception as exc:
             self.outage.failed("commit_failed", exc, match=match.id)
             return ProtocolError(ErrorCode.UNAVAILABLE, "storage unavailable; retry")
+        self.metrics.commit_seconds.stop(started)
         if self.outage.since is not None:
             self.outage.succeeded()
         return None

@@ -1,4 +1,5 @@
-"""structlog set-up: one JSON event per line, with match and player ids bound.
+"""structlog set-up: one JSON event per line for log collectors, or aligned lines for
+a person at a terminal (the default when stderr is one), with match and player ids bound.
 
 Our own events are rendered by structlog alone and written as bytes (orjson), which
 costs a few microseconds a line instead of the standard library's tens: the server
@@ -10,6 +11,7 @@ process writes one format only.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any, BinaryIO, TextIO
 
@@ -46,16 +48,40 @@ class NamedPrintLogger(structlog.PrintLogger):
         self.name = name or "game"
 
 
+def chosen_format(log_format: str, log_json: bool | None, stream: TextIO) -> str:
+    """`console` or `json`: as asked, else as the deprecated log_json said, else console
+    for a terminal (a person reads it) and JSON lines for a file, pipe or journal."""
+    if log_format in ("console", "json"):
+        return log_format
+    if log_json is not None:
+        return "json" if log_json else "console"
+    return "console" if _is_terminal(stream) else "json"
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except ValueError:  # a closed stream
+        return False
+
+
 def configure_logging(level: str = "info", json_lines: bool = True) -> None:
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
-    tail: list[structlog.typing.Processor] = [structlog.processors.format_exc_info]
+    tail: list[structlog.typing.Processor] = []
     if json_lines:
+        tail.append(structlog.processors.format_exc_info)
         own_renderer: structlog.typing.Processor = structlog.processors.JSONRenderer(_dumps)
         foreign_renderer: structlog.typing.Processor = structlog.processors.JSONRenderer(
             _dumps_text)
     else:
-        own_renderer = foreign_renderer = structlog.dev.ConsoleRenderer(colors=False)
-    _route_stdlib(numeric, foreign_renderer)
+        # the console renderer formats exceptions itself (format_exc_info would
+        # flatten them first), as plain tracebacks: rich's would print every local
+        # variable, player tokens among them. Colours only for a terminal, never
+        # with NO_COLOR.
+        colors = _is_terminal(sys.stderr) and "NO_COLOR" not in os.environ
+        own_renderer = foreign_renderer = structlog.dev.ConsoleRenderer(
+            colors=colors, sort_keys=False, exception_formatter=structlog.dev.plain_traceback)
+    _route_stdlib(numeric, foreign_renderer, json_lines)
 
     def factory(*args: Any) -> Any:
         name = str(args[0]) if args else None
@@ -71,14 +97,16 @@ def configure_logging(level: str = "info", json_lines: bool = True) -> None:
     )
 
 
-def _route_stdlib(numeric: int, renderer: structlog.typing.Processor) -> None:
+def _route_stdlib(numeric: int, renderer: structlog.typing.Processor,
+                  json_lines: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    tail = [structlog.processors.format_exc_info] if json_lines else []
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=_SHARED,
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.format_exc_info,
+                *tail,
                 renderer,
             ],
         )

@@ -86,8 +86,10 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def adopt_slot(self, slot: Slot) -> None:
         """The HTTP protocol counted this socket from its accept: the slot is ours now
-        (the handshake converts it, `connection_lost` frees it)."""
+        (the handshake converts it, `connection_lost` frees it). Its address is the
+        client's, which a trusted proxy's request named in place of the peer's."""
         self._slot = slot
+        self._address = slot.address
 
     # ---- asyncio.Protocol ----------------------------------------------------------------
 
@@ -95,7 +97,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self._transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         self._connections.add(self)
         peer = transport.get_extra_info("peername")
-        if isinstance(peer, tuple) and peer:
+        if self._slot is None and isinstance(peer, tuple) and peer:
             self._address = str(peer[0])
 
     def data_received(self, data: bytes) -> None:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import math
 import resource
+import signal
+import socket
+from collections.abc import Generator
 from types import FrameType
 
 import structlog
@@ -12,9 +17,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from game.server.app import create_app
+from game.server.drain import Drain, Reason
 from game.server.http_protocol import GuardedHttpProtocol
-from game.server.hub import Hub
-from game.server.logs import configure_logging
 from game.server.native import WebSocketProtocol
 from game.server.settings import Settings
 from game.server.ws import CountedSansIOProtocol
@@ -23,15 +27,43 @@ log = structlog.get_logger("game.run")
 
 
 class GameServer(uvicorn.Server):
-    """Marks the hub as stopping before uvicorn closes sockets (1012), so players who
-    are disconnected by our own restart are not counted as dropping out."""
+    """uvicorn's server with our stop: SIGTERM and SIGINT begin a drain at once
+    (game.server.drain: 503 to new sockets and /readyz, no new pairings, clocks held),
+    and uvicorn's shutdown starts only once the drain has told every client (`notice`)
+    and closed its socket with 1012, within `drain_seconds`. The process then exits 0:
+    a drained server did what it was asked."""
 
-    hub: Hub | None = None
+    drain: Drain | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        self._loop = asyncio.get_running_loop()
+        await super().startup(sockets)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        if self.hub is not None:
-            self.hub.stopping = True
+        # a Python signal handler may run in the middle of any loop callback: the
+        # drain begins from the loop itself, at its next turn
+        drain, loop = self.drain, self._loop
+        if drain is not None and loop is not None and not self.should_exit:
+            reason: Reason = "shutdown" if sig == signal.SIGINT else "restart"
+            loop.call_soon_threadsafe(drain.begin, reason)
         super().handle_exit(sig, frame)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        drain = self.drain
+        if drain is not None:
+            await drain.run(hurry=lambda: self.force_exit)
+            # what is left of the budget, for HTTP requests still being answered
+            self.config.timeout_graceful_shutdown = max(1, math.ceil(drain.seconds_left()))
+        await super().shutdown(sockets)
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        """uvicorn's, without raising the caught signal again once stopped (which
+        would end a cleanly drained process by SIGTERM, exit status 143)."""
+        with super().capture_signals():
+            yield
+            self._captured_signals.clear()
 
 
 def uvicorn_config(settings: Settings, app: FastAPI) -> uvicorn.Config:
@@ -55,7 +87,11 @@ def uvicorn_config(settings: Settings, app: FastAPI) -> uvicorn.Config:
         log_config=None,
         log_level=settings.log_level,
         access_log=False,
-        timeout_graceful_shutdown=5,
+        # X-Forwarded-For is judged by game.server.forwarded (`trusted_proxies`), never
+        # by uvicorn, which would believe it from 127.0.0.1 by default
+        proxy_headers=False,
+        # GameServer.shutdown sets it to what is left of drain_seconds after the drain
+        timeout_graceful_shutdown=max(1, math.ceil(settings.drain_seconds)),
     )
 
 
@@ -101,12 +137,14 @@ def _shrink_caps(settings: Settings, budget: int) -> None:
         1, min(settings.max_connections_per_address, http // 2))
 
 
-def serve(settings: Settings) -> None:
-    configure_logging(settings.log_level, settings.log_json)
+def serve(settings: Settings, sock: socket.socket) -> None:
+    """Serve on `sock`, bound (game.server.listen) before the store was opened; the
+    caller (game.server.cli) has checked the settings and configured logging."""
+    settings.port = int(sock.getsockname()[1])  # 0 asked for any port: this is the one
     fit_file_limit(settings)
     app = create_app(settings)
     server = GameServer(uvicorn_config(settings, app))
-    server.hub = app.state.hub
+    server.drain = app.state.drain
     log.info("websocket_endpoint", websocket=settings.websocket)
     # Everything built so far lives as long as the process: keep it out of the
     # collector's way, and collect young objects less often (many short-lived dicts
@@ -114,4 +152,4 @@ def serve(settings: Settings) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 50, 1000)
-    server.run()
+    server.run(sockets=[sock])

@@ -22,7 +22,9 @@ from game.protocol.codec import SUBPROTOCOLS, Codec, decode_json, decode_msgpack
 from game.protocol.errors import CloseCode, ErrorCode, ProtocolError, UndecodableFrame
 from game.protocol.messages import parse_client, raw_ref
 from game.server.connection import Connection
+from game.server.forwarded import TrustedProxies
 from game.server.handlers import Handlers, error_message
+from game.server.metrics import Metrics
 from game.server.settings import Settings
 
 log = structlog.get_logger("game.ws")
@@ -83,6 +85,9 @@ class Slot:
     address: str
     websocket: bool = False
     held: bool = True
+    counted: bool = True
+    """Counted under `address`'s cap: not yet for a trusted proxy's socket whose request
+    head has not named the client (`Gate.move`)."""
 
 
 class Gate:
@@ -100,14 +105,17 @@ class Gate:
     peer whose keepalive ping timed out while data was still queued for it).
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, metrics: Metrics | None = None) -> None:
         self.settings = settings
+        self.metrics = metrics or Metrics()
         self.total = 0
         """WebSocket connections."""
         self.http = 0
         """Sockets counted from their accept that are not (yet) WebSockets."""
         self.per_address: dict[str, int] = {}
         self.open: set[Connection] = set()
+        self.draining = False
+        """The server is draining (game.server.drain): every new socket is answered 503."""
         self._reaper: asyncio.Task[None] | None = None
         self._refusing: set[str] = set()
         """Addresses (and `*` and `http` for the total caps) refused since their last
@@ -115,11 +123,14 @@ class Gate:
         one entry per address at its cap, so the set stays small."""
         self.requests = AddressQuota(settings.http_requests_per_second * 60,
                                      settings.tracked_addresses, settings.http_request_burst)
+        self.proxies = TrustedProxies(settings.trusted_proxies)
 
     def take_request(self, address: str) -> Refusal | None:
         """One HTTP request from `address` (a handshake included): None if its rate
         allows it, else how long until it would."""
         refusal = self.requests.take(address_key(address), time.monotonic())
+        if refusal is not None:
+            self.metrics.refused("http")
         if refusal is not None and refusal.first:
             log.warning("http_rate_limited", address=address,
                         retry_after=round(refusal.retry_after, 2))
@@ -139,15 +150,32 @@ class Gate:
         self.total -= 1
         self._address_left(address, "*")
 
-    def admit_socket(self, address: str) -> Slot | None:
-        """A socket just accepted, or None if a cap refuses it."""
+    def admit_socket(self, address: str, *, proxy: bool = False) -> Slot | None:
+        """A socket just accepted, or None if a cap refuses it. A trusted proxy's socket
+        (`proxy`) counts under no address until its request names the client (`move`):
+        the proxy's own address would otherwise cap all its clients together."""
         if self.http >= self.settings.max_http_connections:
             self._refused("http", address)
             return None
-        if not self._address_admits(address):
+        if not proxy and not self._address_admits(address):
             return None
         self.http += 1
-        return Slot(address)
+        return Slot(address, counted=not proxy)
+
+    def move(self, slot: Slot, address: str) -> bool:
+        """Count a trusted proxy's socket under the client `address` its request head
+        names; again at each request, as a kept-alive proxy socket may carry several
+        clients' requests. False if that address is at its cap (the slot stays put)."""
+        if not slot.held or slot.websocket:
+            return slot.held
+        if slot.counted and slot.address == address:
+            return True
+        if not self._address_admits(address):
+            return False
+        if slot.counted:
+            self._address_left(slot.address, "http")
+        slot.address, slot.counted = address, True
+        return True
 
     def upgrade(self, slot: Slot) -> bool:
         """Move a socket's slot under `max_connections` at its WebSocket handshake."""
@@ -169,7 +197,11 @@ class Gate:
             self.total -= 1
         else:
             self.http -= 1
-        self._address_left(slot.address, "*" if slot.websocket else "http")
+        cap = "*" if slot.websocket else "http"
+        if slot.counted:
+            self._address_left(slot.address, cap)
+        else:
+            self._refusing.discard(cap)
 
     def _address_admits(self, address: str) -> bool:
         count = self.per_address.get(address, 0)
@@ -189,6 +221,7 @@ class Gate:
             self._refusing.discard(cap)
 
     def _refused(self, key: str, address: str) -> bool:
+        self.metrics.refused("connections")
         if key not in self._refusing:
             self._refusing.add(key)
             cap = {"*": "max_connections", "http": "max_http_connections"}.get(
@@ -277,6 +310,7 @@ class Session:
             return
         except ProtocolError as error:
             if not self._limited(None):
+                self.endpoint.gate.metrics.error(error.code)
                 conn.send(error_message(error))
             return
         if self._limited(raw):
@@ -284,6 +318,7 @@ class Session:
         try:
             msg = parse_client(raw)
         except ProtocolError as error:
+            self.endpoint.gate.metrics.error(error.code)
             conn.send(error_message(error, raw_ref(raw)))
             return
         try:
@@ -291,6 +326,7 @@ class Session:
         except Exception:
             log.exception("handler_failed", player=conn.player, type=raw.get("type"))
             failed = ProtocolError(ErrorCode.UNAVAILABLE, "internal error; retry")
+            self.endpoint.gate.metrics.error(failed.code)
             conn.send(error_message(failed, msg.id))
 
     def take_frame(self) -> bool:
@@ -309,6 +345,7 @@ class Session:
         conn = self.conn
         self.flooded = True
         if not conn.closing:
+            self.endpoint.gate.metrics.refused("flood")
             log.warning("flood_closed", player=conn.player, address=conn.address)
             conn.close(CloseCode.POLICY, "too many messages")
 
@@ -323,6 +360,8 @@ class Session:
             self._flood_closed()
         else:
             error = ProtocolError(ErrorCode.RATE_LIMITED, "too many messages; slow down")
+            self.endpoint.gate.metrics.refused("messages")
+            self.endpoint.gate.metrics.error(error.code)
             conn.send(error_message(error, None if raw is None else raw_ref(raw)))
         return True
 
@@ -331,6 +370,7 @@ class Session:
         if self._ended:
             return
         self._ended = True
+        self.endpoint.gate.metrics.closed(self.conn)
         if self._hello_timer is not None:
             self._hello_timer.cancel()
             self._hello_timer = None

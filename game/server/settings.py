@@ -1,13 +1,24 @@
-"""Server settings, from arguments or `GAME_*` environment variables."""
+"""Server settings, from arguments or `GAME_*` environment variables.
+
+Every value is checked here, before anything starts: `game serve` turns a
+ValidationError into one line per bad setting (game/server/cli.py) and exits 2.
+docs/operations.md lists them all, generated from this model (docs/gen_operations.py).
+"""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from game.server.forwarded import parse_networks
+
+ADMIN_TOKEN_MIN = 16
+"""Characters an admin token needs at least: a short one could be guessed."""
 
 
 def default_db_path() -> str:
@@ -15,20 +26,42 @@ def default_db_path() -> str:
     return str(Path(base) / "game-server" / "game.sqlite3")
 
 
+LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+LogFormat = Literal["auto", "console", "json"]
+
+
+class CrossFieldError(ValueError):
+    """Two settings that are each valid but not together; names them for the CLI."""
+
+    def __init__(self, fields: tuple[str, ...], message: str) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
 class Settings(BaseSettings):
     """Every limit and policy of the server. `GAME_PORT=9000` sets `port`, and so on."""
 
-    model_config = SettingsConfigDict(env_prefix="GAME_", extra="ignore")
+    # inf and nan are no duration or size (NoDecode fields are parsed by our
+    # validators, so a bad value is a ValidationError naming it, not a SettingsError)
+    model_config = SettingsConfigDict(env_prefix="GAME_", extra="ignore",
+                                      allow_inf_nan=False)
 
-    host: str = "127.0.0.1"
-    port: int = 8000
-    db: str = Field(default_factory=default_db_path, description="SQLite file or :memory:")
+    host: str = Field(
+        "127.0.0.1", min_length=1, description="interface to listen on: 127.0.0.1 for this "
+        "machine only, 0.0.0.0 (or ::) for every interface")
+    port: int = Field(
+        8000, ge=0, le=65535, description="TCP port to listen on; 0 picks a free one, which "
+        "the startup line (`server_started`, `url`) shows")
+    db: str = Field(
+        default_factory=default_db_path, validate_default=True,
+        description="the SQLite file the matches and players are kept in, or `:memory:` to "
+        "keep nothing; its directory must exist, except the default's, which is created")
     db_busy_timeout: float = Field(
         5.0, gt=0, description="seconds a commit waits for a SQLite file locked by another "
         "process before the command is answered `unavailable`")
     redis_url: str | None = Field(
-        None, description="reserved for the Redis scale-out mode of DESIGN.md, which is not "
-        "built yet: setting it is refused rather than silently ignored")
+        None, description="the Redis of the scale-out mode of DESIGN.md, which is not wired "
+        "to the server yet: setting it is refused rather than silently ignored")
 
     websocket: Literal["native", "asgi"] = Field(
         "native", description="`/ws` served by our own RFC 6455 protocol under uvicorn "
@@ -51,12 +84,17 @@ class Settings(BaseSettings):
         "socket cannot flush) within it is aborted")
     reap_interval: float = Field(
         1.0, gt=0, description="how often sockets stuck in closing are looked for")
-    allowed_origins: list[str] = Field(
-        default_factory=list, description="extra origins; same-origin is always allowed"
-    )
-    allow_any_origin: bool = False
-    max_connections: int = 10_000
-    max_connections_per_address: int = 256
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="origins (`https://example.org`) besides the "
+        "server's own whose pages may open /ws: a JSON list, or separated by commas")
+    allow_any_origin: bool = Field(
+        False, description="accept WebSocket upgrades from pages of any origin (a "
+        "browser's Origin header); off, only same-origin pages and allowed_origins")
+    max_connections: int = Field(
+        10_000, ge=1, description="WebSocket connections in total; more are refused at the "
+        "upgrade (HTTP 403). Lowered at start if the open-file limit is too low for it")
+    max_connections_per_address: int = Field(
+        256, ge=1, description="WebSocket connections from one client address (more: HTTP 403)")
 
     rate_per_second: float = Field(
         100.0, gt=0, description="sustained frames a second per connection: each message, "
@@ -118,13 +156,26 @@ class Settings(BaseSettings):
     match_list_refresh_ms: int = Field(
         500, ge=0, description="the sorted list behind GET /api/matches is rebuilt at most "
         "this often (each page still shows moves, watchers and endings as they are now)")
-    turn_seconds: float = 60.0
-    first_move_seconds: float = 30.0
-    grace_seconds: float = 30.0
-    room_ttl_seconds: float = 600.0
-    watchers_flush_ms: int = 300
-    history_versions: int = 128
-    finished_cache: int = 1000
+    turn_seconds: float = Field(
+        60.0, gt=0, description="seconds for each move after a seat's first (missed: the "
+        "seat loses on `timeout`); a private room may ask for its own")
+    first_move_seconds: float = Field(
+        30.0, gt=0, description="seconds for each seat's first move (missed: the match is "
+        "`aborted`, nobody loses)")
+    grace_seconds: float = Field(
+        30.0, gt=0, description="seconds a dropped player's seat is kept for them to come "
+        "back (then: `abandoned`)")
+    room_ttl_seconds: float = Field(
+        600.0, gt=0, description="seconds a private room waits for its second player")
+    watchers_flush_ms: int = Field(
+        300, ge=0, description="milliseconds over which watcher-count changes are batched "
+        "into one patch")
+    history_versions: int = Field(
+        128, ge=1, description="versions of patches kept per live match for `sync` with "
+        "`since` (the last 4 once it is over); older ones get a snapshot")
+    finished_cache: int = Field(
+        1000, ge=0, description="finished matches kept in memory for watchers and `sync`; "
+        "older ones are read from the store when asked for")
     # match runtime (hub): a failing store, stalls of the whole process
     timer_backoff_seconds: float = Field(
         0.25, gt=0, description="a deadline (or a bot's move) whose commit the store refused "
@@ -143,9 +194,12 @@ class Settings(BaseSettings):
     bot_workers: int = Field(
         4, ge=1, description="worker processes for bot searches, started as needed; more than "
         "one, so a bot that overruns its time never holds up another match's bot")
-    bot_time_budget: float = 1.0
-    bot_move_delay_ms: int = 0
-    bot_plugins: dict[str, str] = Field(
+    bot_time_budget: float = Field(
+        1.0, gt=0, description="seconds of search the strongest bots may spend on a move")
+    bot_move_delay_ms: int = Field(
+        0, ge=0, description="milliseconds a bot waits before its move is played, so people "
+        "can follow it")
+    bot_plugins: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=dict, description='levels played by a plugin function instead of the '
         'built-in bot, e.g. {"hard": "pkg.module:choose"} with choose(game, moves, seed, '
         'time_budget) -> move; for tests (a bot that raises or overruns) and experiments')
@@ -160,12 +214,81 @@ class Settings(BaseSettings):
         256, ge=1, description="bot turns waiting for a worker; while this many wait, new bot "
         "matches are refused with rate_limited and a further turn fails (its bot resigns)")
 
-    log_level: str = "info"
-    log_json: bool = True
+    # drain and readiness (issue 18): SIGTERM / SIGINT, /readyz
+    drain_seconds: float = Field(
+        10.0, gt=0, le=3600, description="on SIGTERM or SIGINT, the longest from the `notice` "
+        "to every client until the last socket is closed (1012) and the process stops "
+        "listening; new sockets are answered 503 meanwhile. A service manager's stop "
+        "timeout must exceed it by a few seconds (docs/deploy/game.service)")
+    drain_reconnect_ms: int = Field(
+        1000, ge=0, le=600_000, description="the `reconnect_ms` of the drain's `notice`: how "
+        "long clients wait (plus jitter) before they reconnect to the restarted server")
+    readiness_timeout: float = Field(
+        2.0, gt=0, le=60, description="GET /readyz answers 503 when the store's round trip "
+        "takes longer than this")
+
+    # admin API and page (issue 18): off unless a token is set
+    admin_token: SecretStr | None = Field(
+        None, description="turns on /api/admin/* (and the page /admin.html) for requests "
+        "that send `Authorization: Bearer TOKEN`; unset, every /api/admin/* answers 404. "
+        f"At least {ADMIN_TOKEN_MIN} characters; never logged")
+
+    # reverse proxy (issue 18): whose X-Forwarded-For names the client
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="addresses or networks (CIDR) of the reverse "
+        "proxies in front of the server, as a JSON list or comma-separated: from these peers "
+        "the client address of the per-address limits and the logs is the right-most "
+        "X-Forwarded-For entry that is not itself a trusted proxy. Empty: the header is "
+        "ignored, every socket counts under its peer address")
+
+    # metrics (issue 18): GET /metrics, Prometheus text format 0.0.4
+    metrics_enabled: bool = Field(True, description="serve GET /metrics; off: it answers 404")
+    metrics_networks: Annotated[list[str], NoDecode] = Field(
+        ["127.0.0.0/8", "::1/128"], description="addresses or networks (CIDR) that may read "
+        "/metrics, as a JSON list or comma-separated; others get 403, and so does any "
+        "request a proxy relayed (one with X-Forwarded-For, Forwarded or X-Real-IP): "
+        "Prometheus scrapes the server directly. Add the Prometheus server's address")
+    metrics_timing_sample: int = Field(
+        16, ge=1, le=1000, description="the move-to-publish and store-commit latency "
+        "histograms time one move (one commit) in this many, the others cost nothing to "
+        "speak of; 1 times every one, at about 1 us more per move")
+
+    # running it: logs and processes (issue 18, checked settings)
+    log_level: LogLevel = Field(
+        "info", description="least important events logged: debug, info, warning, error, "
+        "critical")
+    log_format: LogFormat = Field(
+        "auto", description="console: aligned lines for people; json: one JSON object a "
+        "line, for log collectors; auto: console when stderr is a terminal, json otherwise")
+    log_json: bool | None = Field(
+        None, description="deprecated, use log_format: true is json, false is console (a "
+        "warning is logged at start; refused if it contradicts log_format)")
+    workers: int = Field(
+        1, ge=1, description="server processes sharing the port; above 1 needs the Redis "
+        "mode (redis_url), which is not wired to the server yet, so 1 for now")
     validate_outgoing: bool = Field(
         False, description="check every sent message against /api/protocol (tests only)"
     )
     test_clock: bool = Field(False, description="enable /_test/clock (tests only)")
+
+    @field_validator("admin_token")
+    @classmethod
+    def _long_admin_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < ADMIN_TOKEN_MIN:
+            raise ValueError(f"the admin token needs at least {ADMIN_TOKEN_MIN} characters; "
+                             "unset GAME_ADMIN_TOKEN to turn the admin API off")
+        return value
+
+    @field_validator("trusted_proxies", "metrics_networks", mode="before")
+    @classmethod
+    def _proxy_networks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else [
+                item for item in text.split(",") if item.strip()]
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ValueError("a list of IP addresses or networks, e.g. [\"127.0.0.1\"]")
+        return [str(net) for net in parse_networks(value)]
 
     @field_validator("redis_url")
     @classmethod
@@ -173,6 +296,98 @@ class Settings(BaseSettings):
         # An operator who sets it expects several processes to share state; running
         # alone on the embedded store instead would split their players silently.
         if value is not None:
-            raise ValueError("the Redis scale-out mode is not built yet; unset "
-                             "GAME_REDIS_URL to run one process on the embedded store")
+            raise ValueError("the Redis mode is not wired to the server yet: leave it unset "
+                             "to run one process on the embedded store")
         return value
+
+    @field_validator("db")
+    @classmethod
+    def _db_where_it_can_live(cls, value: str) -> str:
+        return check_db_path(value)
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _origins_list(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return _from_json(value, "a JSON list of origins, or origins separated by commas")
+
+    @field_validator("bot_plugins", mode="before")
+    @classmethod
+    def _plugins_dict(cls, value: Any) -> Any:
+        return _from_json(value, 'a JSON object like {"hard": "pkg.module:choose"}')
+
+    # pairs that are each valid alone: the check sits on the later field of the two,
+    # which sees the earlier one in info.data (skipped if that one was invalid itself)
+    @field_validator("match_list_max_limit")
+    @classmethod
+    def _page_fits(cls, value: int, info: ValidationInfo) -> int:
+        if value < info.data.get("match_list_limit", 0):
+            raise CrossFieldError(("match_list_limit", "match_list_max_limit"),
+                                  "the default page cannot be longer than the longest page")
+        return value
+
+    @field_validator("timer_backoff_max_seconds")
+    @classmethod
+    def _backoff_fits(cls, value: float, info: ValidationInfo) -> float:
+        if value < info.data.get("timer_backoff_seconds", 0):
+            raise CrossFieldError(("timer_backoff_seconds", "timer_backoff_max_seconds"),
+                                  "the first retry's wait cannot be longer than the longest")
+        return value
+
+    @field_validator("workers")
+    @classmethod
+    def _one_process_without_redis(cls, value: int, info: ValidationInfo) -> int:
+        if value > 1 and info.data.get("redis_url") is None:
+            raise ValueError("above 1 needs the Redis mode (--redis): processes sharing a "
+                             "port must share their matches")
+        return value
+
+    @field_validator("log_json")
+    @classmethod
+    def _log_json_agrees(cls, value: bool | None, info: ValidationInfo) -> bool | None:
+        chosen = info.data.get("log_format", "auto")
+        if value is not None and chosen != "auto" and chosen != ("json" if value else "console"):
+            raise CrossFieldError(("log_json", "log_format"),
+                                  "log_json is deprecated and contradicts log_format: drop it")
+        return value
+
+
+def _from_json(value: Any, expected: str) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise ValueError(f"must be {expected}") from None
+
+
+def check_db_path(value: str) -> str:
+    """The database file as an absolute path, refused if SQLite could not create or
+    write it there. Only the default's directory may be missing (it is created at
+    start): a typo in --db must not silently create directories."""
+    if value == ":memory:":
+        return value
+    if not value.strip():
+        raise ValueError("must be a file path, or :memory: to keep nothing")
+    path = Path(value).expanduser().absolute()
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory: name the database file in it")
+    if path == Path(default_db_path()).expanduser().absolute():
+        parent = next(folder for folder in path.parents if folder.exists())
+    else:
+        parent = path.parent
+        if not parent.is_dir():
+            raise ValueError(f"directory {parent} does not exist: create it first (only "
+                             "the default directory is created for you)")
+    # SQLite writes its -wal and -shm files beside the database
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"directory {parent} is not writable by this user")
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise ValueError(f"{path} is not readable and writable by this user")
+    return str(path)

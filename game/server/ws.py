@@ -97,8 +97,10 @@ class CountedSansIOProtocol(WebSocketsSansIOProtocol):
 
 
 async def serve_socket(websocket: WebSocket, endpoint: Endpoint) -> None:
-    address = websocket.client.host if websocket.client else "unknown"
     slot = (websocket.scope.get("extensions") or {}).get(COUNTED, {}).get("slot")
+    # the slot's address is the client a trusted proxy named, the peer's otherwise
+    address = slot.address if slot is not None else (
+        websocket.client.host if websocket.client else "unknown")
     refusal = endpoint.refuse(websocket.headers.get("origin"), websocket.headers.get("host"),
                               address, slot=slot)
     if refusal is not None:

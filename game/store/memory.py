@@ -97,3 +97,6 @@ class MemoryStore:
 
     async def heartbeat(self, now: int) -> None:
         self._alive = now
+
+    async def ping(self) -> None:
+        return None

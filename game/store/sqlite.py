@@ -215,6 +215,14 @@ class SQLiteStore:
 
         await self._call(job)
 
+    async def ping(self) -> None:
+        """A trivial query through the writer thread and its transaction, so a stuck
+        writer or a file locked by another process shows (the caller bounds the wait)."""
+        def job(db: sqlite3.Connection) -> None:
+            db.execute("SELECT 1").fetchone()
+
+        await self._call(job)
+
 
 def _write(db: sqlite3.Connection, match: Match, expected_version: int, payload: str) -> None:
     if expected_version == 0:

@@ -274,8 +274,10 @@ async def _busy_workers(server: ServerProcess, count: int) -> list[psutil.Proces
         return children_of(server)
 
 
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 async def test_no_bot_worker_outlives_the_server(tmp_path: Path, how: signal.Signals) -> None:
+    """Killed, the workers notice their parent is gone; stopped (SIGTERM, SIGINT: see
+    also tests/ops/test_drain.py), the server ends them itself."""
     server = start_server(tmp_path, bot_time_budget=5.0, bot_workers=2, bot_plugins=PLUGINS)
     try:
         workers = await _busy_workers(server, 2)

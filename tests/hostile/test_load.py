@@ -155,10 +155,12 @@ async def _connections_are(server: ServerProcess, count: int) -> bool:
 
 @pytest.fixture(scope="module")
 def capped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    # hundreds of new players from one address: the per-address identity limit
-    # (its own tests are in test_identity_limits.py) is raised out of the way here
+    # hundreds of new players and handshakes from one address: the per-address identity
+    # and request-rate limits (tested in test_identity_limits.py and
+    # test_transport_limits.py) are raised out of the way here
     yield from serving(tmp_path_factory.mktemp("capped"), max_connections_per_address=120,
-                       max_connections=300, new_players_per_address_per_minute=1000)
+                       max_connections=300, new_players_per_address_per_minute=1000,
+                       http_requests_per_second=1e6, http_request_burst=1e6)
 
 
 async def open_many(server: ServerProcess, host: str, count: int) -> tuple[list[RawPeer], int]:

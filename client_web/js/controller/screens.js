@@ -67,6 +67,7 @@ export function createScreens(ctx) {
   function offlineText() {
     if (conn.state === State.REPLACED) return "Paused: open in another tab";
     if (conn.state === State.REFUSED) return "Disconnected";
+    if (conn.restarting) return "Server restarting, reconnecting…";
     return "Reconnecting…";
   }
 

@@ -1,9 +1,12 @@
 // The connection's pill (top bar) and banner (reconnect countdown, "Use this tab",
 // "Reconnect"). Pure view: it shows the state it is given and reports the button
-// through `onReconnect`; it knows nothing of sockets.
+// through `onReconnect`; it knows nothing of sockets. While the server restarts (the
+// state's `restarting`) it says so calmly: no error wording, no countdown, no button.
 
 import { State } from "../connection.js";
 import { closeMessage } from "../errors.js";
+
+export const RESTARTING_TEXT = "The server is restarting. Reconnecting…";
 
 /**
  * pill: the `connection-status` element; banner: the `connection-banner` element.
@@ -45,6 +48,16 @@ export function createConnectionStatus(pill, banner, { onReconnect, retryAt }) {
     banner.hidden = false;
   }
 
+  function showRestarting() {
+    pill.dataset.state = "restarting";
+    banner.dataset.state = "restarting";
+    setPill("Restarting…");
+    bannerText.textContent = RESTARTING_TEXT;
+    bannerButton.hidden = true;
+    banner.setAttribute("role", "status"); // news, not an alarm
+    banner.hidden = false;
+  }
+
   function showConnecting(everReady) {
     setPill(everReady ? "Reconnecting…" : "Connecting…");
     if (everReady && lastClose) {
@@ -67,7 +80,10 @@ export function createConnectionStatus(pill, banner, { onReconnect, retryAt }) {
       banner.dataset.state = state;
       clearInterval(bannerTimer);
       bannerTimer = null;
-      if (state === State.READY) {
+      banner.setAttribute("role", "alert");
+      if (info.restarting && ![State.REPLACED, State.REFUSED, State.STOPPED].includes(state)) {
+        showRestarting();
+      } else if (state === State.READY) {
         setPill("Online");
         banner.hidden = true;
       } else if (state === State.WAITING) {

@@ -109,6 +109,9 @@ class RedisStore:
     async def heartbeat(self, now: int) -> None:
         await self.redis.script(HEARTBEAT, [self.keys.alive], [now])
 
+    async def ping(self) -> None:
+        await self.redis.call(lambda r: r.ping())
+
 
 def _write(match: Match, expected: int, patches: Patches | None) -> Write:
     return Write(match.id, expected, match.version, match.phase.value,
