@@ -12,10 +12,14 @@ import copy
 from functools import cache
 from typing import Any
 
-from game.protocol.schema import protocol_schema
+from game.protocol.schema import REVISION, protocol_schema
 
 _DEFS = "#/$defs/"
 _COMPONENTS = "#/components/schemas/"
+CONTENT_TYPES = {"": "application/json", ".msgpack": "application/msgpack"}
+"""Message key suffix -> content type: every message travels in either codec (text
+frames of JSON with `game.v1.json`, binary frames of msgpack with `game.v1.msgpack`),
+so each is described once per content type, with the same payload schema."""
 
 
 def _rewrite_refs(node: Any) -> Any:
@@ -35,7 +39,7 @@ def _rewrite_refs(node: Any) -> Any:
 
 def _message_types(side: dict[str, Any]) -> dict[str, str]:
     """`type` value -> schema name, for one side (client or server) of the protocol."""
-    mapping = side.get("discriminator", {}).get("mapping", {})
+    mapping = side.get("x-discriminator", {}).get("mapping", {})
     return {kind: ref[len(_DEFS):] for kind, ref in sorted(mapping.items())}
 
 
@@ -63,27 +67,30 @@ def _document() -> dict[str, Any]:
                 raise ValueError(f"client and server schemas both define {name!r}")
             components[name] = definition
         for kind, name in _message_types(side_schema).items():
-            key = f"{side}.{kind}"
             definition = components[name]
-            messages[key] = {
-                "name": kind,
-                "title": definition.get("title", name),
-                "summary": (definition.get("description") or f"`{kind}` message").strip(),
-                "contentType": "application/json",
-                "payload": {"$ref": _COMPONENTS + name},
-            }
-            channel_messages[key] = {"$ref": f"#/components/messages/{key}"}
-            operation_refs[side].append({"$ref": f"#/channels/game/messages/{key}"})
+            for suffix, content_type in CONTENT_TYPES.items():
+                key = f"{side}.{kind}{suffix}"
+                messages[key] = {
+                    "name": kind,
+                    "title": definition.get("title", name),
+                    "summary": (definition.get("description") or f"`{kind}` message").strip(),
+                    "contentType": content_type,
+                    "payload": {"$ref": _COMPONENTS + name},
+                }
+                channel_messages[key] = {"$ref": f"#/components/messages/{key}"}
+                operation_refs[side].append({"$ref": f"#/channels/game/messages/{key}"})
     return {
         "asyncapi": "3.0.0",
         "info": {
             "title": schema.get("title", "protocol v1"),
-            "version": "1",
+            "version": f"1.{REVISION}",  # the subprotocol, then its revision
             "description": (
                 "One WebSocket endpoint. Offer the subprotocol `game.v1.json` (text frames) "
                 "or `game.v1.msgpack` (binary frames); both carry the same maps. Every "
                 "message has a `type`; a client `id` comes back as `ref` in the direct "
-                "answer. See docs/protocol.md."
+                "answer. Each message is listed twice, once per content type "
+                "(`application/json`, `application/msgpack`), with one payload schema. "
+                "See docs/protocol.md."
             ),
         },
         "defaultContentType": "application/json",

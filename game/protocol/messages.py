@@ -189,11 +189,13 @@ client_adapter: TypeAdapter[AnyClientMessage] = TypeAdapter(AnyClientMessage)
 
 
 class ServerMessage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # the published schema allows fields it does not list: clients ignore unknown
+    # fields, so a later version may add some (what clients send stays strict)
+    model_config = ConfigDict(extra="ignore")
 
 
 class PlayerView(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
     name: str
     online: bool
     bot: bool
@@ -201,7 +203,7 @@ class PlayerView(BaseModel):
 
 
 class ResultView(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
     winner: Literal[0, 1] | None
     reason: Literal["line", "draw", "resign", "timeout", "abandoned", "aborted",
                     "adjudicated"]
@@ -211,7 +213,7 @@ class ResultView(BaseModel):
 class View(BaseModel):
     """What one viewer may see of a match at one version."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
     game: str
     status: Literal["waiting", "active", "finished"]
     board: list[Literal[0, 1] | None]
@@ -265,11 +267,22 @@ class Snapshot(ServerMessage):
     ref: Ref | None = None
 
 
-class PatchOp(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    op: Literal["add", "replace", "remove"]
+class SetOp(BaseModel):
+    """`add` or `replace`: always with a `value` (which may be null)."""
+
+    model_config = ConfigDict(extra="ignore")
+    op: Literal["add", "replace"]
     path: str
-    value: Any = None
+    value: Any
+
+
+class RemoveOp(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    op: Literal["remove"]
+    path: str
+
+
+PatchOp = Annotated[SetOp | RemoveOp, Field(discriminator="op")]
 
 
 class Patch(ServerMessage):
@@ -283,7 +296,7 @@ class Patch(ServerMessage):
 
 class Ack(ServerMessage):
     type: Literal["ack"]
-    ref: Ref | None
+    ref: Ref | None = None
     match: str
     version: int
 
@@ -299,7 +312,7 @@ class Error(ServerMessage):
 class Pong(ServerMessage):
     type: Literal["pong"]
     ref: Ref | None = None
-    at: int | None = None
+    at: int
 
 
 class Notice(ServerMessage):

@@ -44,6 +44,8 @@ class Outgoing:
     __slots__ = ("_json", "_msgpack", "_wire_json", "_wire_msgpack", "message")
 
     def __init__(self, message: dict[str, Any]) -> None:
+        if message.get("ref", 0) is None:
+            del message["ref"]  # a command sent without `id` is answered without `ref`
         if _validator is not None:
             _check_outgoing(message)
         self.message = message
@@ -86,9 +88,9 @@ def enable_outgoing_validation() -> None:
     global _validator
     import jsonschema
 
-    from game.protocol.schema import protocol_schema
+    from game.protocol.schema import strict_server_schema
 
-    _validator = jsonschema.Draft202012Validator(protocol_schema()["server"])
+    _validator = jsonschema.Draft202012Validator(strict_server_schema())
 
 
 def _check_outgoing(message: dict[str, Any]) -> None:

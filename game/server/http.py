@@ -109,7 +109,8 @@ async def match_detail(match_id: str, request: Request) -> dict[str, Any]:
         live = await hub.live(match_id)
     except ProtocolError:
         raise HTTPException(status_code=404, detail="no such match") from None
-    return {"id": match_id, "version": live.match.version, "view": live.views.of(None),
+    return {"match": match_id, "id": match_id,  # `id`: deprecated alias of `match`
+            "version": live.match.version, "view": live.views.of(None),
             "moves": list(live.match.moves)}
 
 

@@ -102,6 +102,8 @@ class MatchListing:
         live = self.hub.matches.get(listed.key[1])
         if live is None or live.match.phase is not Phase.ACTIVE:
             return None
-        return {"id": listed.key[1], "game": listed.game, "status": "active",
+        # `match` as in every message; `id` is its deprecated alias (docs/protocol.md)
+        return {"match": listed.key[1], "id": listed.key[1], "game": listed.game,
+                "status": "active",
                 "players": listed.players, "moves": len(live.match.moves),
                 "watchers": len(live.watchers), "started_at": listed.key[0]}

@@ -54,7 +54,7 @@ def schemas(server: ServerProcess) -> dict[str, Any]:
     server_side = jsonschema.Draft202012Validator(published["server"])
     view = jsonschema.Draft202012Validator(
         {"$ref": "#/$defs/View", "$defs": published["server"]["$defs"]})
-    server_types = set(published["server"]["discriminator"]["mapping"])
+    server_types = set(published["server"]["x-discriminator"]["mapping"])
     return {"client": client, "server": server_side, "view": view, "server_types": server_types}
 
 
@@ -214,3 +214,46 @@ def test_every_documented_error_is_still_provoked(server: ServerProcess,
     documented = {line.message["code"]
                   for line in gen.parse_transcript(blocks(SECTIONS["errors"])[0][1])}
     assert documented <= provoked
+
+
+def http_section() -> str:
+    return DOC[DOC.index("## HTTP endpoints"):DOC.index("## Machine-readable schema")]
+
+
+def test_every_http_endpoint_is_documented() -> None:
+    from game.server.http import router
+
+    table = http_section()
+    for route in router.routes:
+        path = getattr(route, "path", "")
+        if "GET" not in getattr(route, "methods", ()) or not route.include_in_schema:  # type: ignore[attr-defined]
+            continue
+        documented = path.replace("{match_id}", "{match}")
+        assert f"`GET {documented}`" in table, f"{path} is not in docs/protocol.md"
+
+
+def test_the_http_answers_are_the_documented_ones(server: ServerProcess) -> None:
+    """Each key a real answer has is named in the section, and `match` is the id."""
+    section = http_section()
+    answers = {path: httpx.get(f"{server.http}{path}", timeout=10)
+               for path in ("/api/games", "/healthz", "/readyz", "/api/matches")}
+    assert all(answer.status_code == 200 for answer in answers.values())
+    for path in ("/api/games", "/healthz", "/readyz", "/api/matches"):
+        for key in answers[path].json():
+            assert f'"{key}"' in section, (path, key)
+    for entry in answers["/api/games"].json()["games"]:
+        assert set(entry) == {"id", "title", "rows", "cols"}
+    missing = httpx.get(f"{server.http}/api/matches/no-such-match", timeout=10)
+    assert missing.status_code == 404 and missing.json() == {"detail": "no such match"}
+    for key in ("match", "id", "game", "status", "players", "moves", "watchers",
+                "started_at", "version", "view"):
+        assert f'"{key}"' in section, key
+    assert "deprecated alias" in section
+
+
+def test_the_changes_section_names_the_current_revision(schemas: dict[str, Any]) -> None:
+    from game.protocol.schema import REVISION
+
+    changes = DOC[DOC.index("## Changes within v1"):]
+    assert f"**Revision {REVISION}**" in changes
+    assert f'"revision": {REVISION}' in DOC

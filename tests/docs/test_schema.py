@@ -27,7 +27,7 @@ def types_in(side: dict[str, Any]) -> set[str]:
     for alternative in side["oneOf"]:
         name = alternative["$ref"].rsplit("/", 1)[-1]
         found.add(side["$defs"][name]["properties"]["type"]["const"])
-    assert found == set(side["discriminator"]["mapping"])
+    assert found == set(side["x-discriminator"]["mapping"])
     return found
 
 
@@ -90,10 +90,18 @@ def test_asyncapi_document_describes_every_message() -> None:
     json.dumps(document)  # plain JSON data
     for ref in _refs(document):
         _resolve(document, ref)  # every reference resolves inside the document
-    sent = {m["$ref"].rsplit(".", 1)[-1] for m in document["operations"]["sendCommand"]["messages"]}
-    received = {m["$ref"].rsplit(".", 1)[-1]
+    sent = {_resolve(document, m["$ref"])["$ref"]
+            for m in document["operations"]["sendCommand"]["messages"]}
+    received = {_resolve(document, m["$ref"])["$ref"]
                 for m in document["operations"]["receiveUpdate"]["messages"]}
-    assert sent == set(messages.CLIENT_TYPES) and received == set(SERVER_TYPES)
+    listed = document["components"]["messages"]
+    assert {listed[ref.rsplit("/", 1)[-1]]["name"] for ref in sent} == set(messages.CLIENT_TYPES)
+    assert {listed[ref.rsplit("/", 1)[-1]]["name"] for ref in received} == set(SERVER_TYPES)
+    for ref in sent | received:  # each message in both codecs, one payload schema
+        assert {"application/json", "application/msgpack"} == {
+            message["contentType"] for message in listed.values()
+            if message["name"] == listed[ref.rsplit("/", 1)[-1]]["name"]
+            and message["payload"] == listed[ref.rsplit("/", 1)[-1]]["payload"]}
     assert document["channels"]["game"]["address"] == "/ws"
     schemas = document["components"]["schemas"]
     for message in document["components"]["messages"].values():
