@@ -17,11 +17,14 @@ import { createMessageHandlers } from "./controller/messages.js";
 import { createOffers } from "./controller/offers.js";
 import { createScreens } from "./controller/screens.js";
 import { createWelcomeHandlers } from "./controller/welcome.js";
+import { helloRefusedText } from "./errors.js";
+import { NOT_A_ROOM_CODE, normalRoomCode } from "./links.js";
 import { MatchStates } from "./matchstate.js";
 import { createStorage } from "./storage.js";
 import { createConnectionStatus } from "./ui/connstatus.js";
 import { createLobby } from "./ui/lobby.js";
 import { createMatchScreen } from "./ui/match.js";
+import { createNameDialog } from "./ui/namedialog.js";
 import { createToaster } from "./ui/toast.js";
 
 const params = new URLSearchParams(location.search);
@@ -46,6 +49,24 @@ if (params.has("demo")) {
   start();
 }
 
+/**
+ * A `?room=` that cannot be a room code is never sent (the server could only answer
+ * that it did not understand, and a reload would not help): it leaves the address,
+ * and the lobby says what is wrong.
+ */
+function checkRoomIntent(ctx) {
+  const { app } = ctx;
+  if (app.intents.room === null) return;
+  const code = normalRoomCode(app.intents.room);
+  app.intents.room = code;
+  if (code) return;
+  const url = new URL(location.href);
+  url.searchParams.delete("room");
+  history.replaceState(null, "", url);
+  ctx.lobby.showRoomCodeError(NOT_A_ROOM_CODE);
+  ctx.toast(NOT_A_ROOM_CODE, { kind: "error", code: "bad_room_code" });
+}
+
 /** The state the controller parts share (see `ctx`). */
 function initialState() {
   return {
@@ -62,7 +83,13 @@ function initialState() {
     offers: new Set(), // finished matches of ours whose rematch offer the lobby lists
     unheld: new Set(), // matches a patch came for with no snapshot held: asked once for one
     everReady: false,
-    intents: { room: params.get("room"), watch: params.get("watch") },
+    intents: {
+      room: params.get("room"),
+      watch: params.get("watch"),
+      // Someone who follows an invite link without ever having picked a name is asked
+      // for one before joining (else they would join as "Guest NNNN").
+      askName: params.has("room") && !storage.getName(),
+    },
   };
 }
 
@@ -85,13 +112,21 @@ function start() {
   ctx.offers = createOffers(ctx);
   ctx.lobby = createLobby(document.getElementById("lobby"), ctx.lobbyActions.handlers);
   ctx.matchScreen = createMatchScreen(document.getElementById("match"), ctx.matchActions.handlers, announce);
+  ctx.nameDialog = createNameDialog(document.getElementById("name-dialog"), {
+    onJoin: (name) => ctx.lobbyActions.joinWithName(name),
+    onCancel: () => ctx.lobbyActions.keepRoomForLater(),
+  });
   // These take the parts above at once: made last.
   const welcome = createWelcomeHandlers(ctx);
+  ctx.welcome = welcome;
   const messages = createMessageHandlers(ctx);
 
   conn.on("welcome", welcome.onWelcome);
   conn.on("token_reset", welcome.onTokenReset);
   conn.on("message", messages.onMessage);
+  conn.on("hello_refused", (error) => {
+    if (error.code !== "rate_limited") ctx.lobby.showNameError(helloRefusedText(error));
+  });
 
   const status = createConnectionStatus(document.querySelector('[data-testid="connection-status"]'), document.getElementById("conn-banner"), {
     onReconnect: () => conn.reconnectNow(),
@@ -119,6 +154,7 @@ function start() {
 
   // --- go -------------------------------------------------------------------
   ctx.lobby.setName(storage.getName());
+  checkRoomIntent(ctx);
   ctx.lobbyActions.loadGames();
   const saved = storage.getCurrent();
   if (app.intents.watch) ctx.screens.setCurrent({ match: app.intents.watch, mode: "watch" });

@@ -21,7 +21,7 @@ export const State = Object.freeze({
   READY: "ready", // welcome received: commands flow
   WAITING: "waiting", // dropped; a retry is scheduled
   REPLACED: "replaced", // closed with 4009 (newer tab): no automatic retry
-  REFUSED: "refused", // closed with 1008 (policy): no automatic retry
+  REFUSED: "refused", // closed with 1008 (policy), or our hello refused: no automatic retry
   STOPPED: "stopped", // stop() was called
 });
 
@@ -299,6 +299,10 @@ export class Connection extends Emitter {
       }
       return;
     }
+    if (msg.type === "error" && this.#state === State.HELLO) {
+      this.#helloRefused(msg);
+      return;
+    }
     if (msg.type === "pong") return;
     if (msg.type === "notice") {
       this.#onNotice(msg);
@@ -336,6 +340,19 @@ export class Connection extends Emitter {
       }
       this.#scheduleHeartbeat();
     }, this.pingInterval);
+  }
+
+  // The server refused our hello (the name: too long, nothing visible, a bot's;
+  // or too many new players from this address). Saying the same hello again would be
+  // refused again, so no retry: the page says why, and a new name (restart()) or the
+  // banner's button (reconnectNow()) tries again.
+  #helloRefused(msg) {
+    const ws = this.#ws;
+    this.#ws = null;
+    this.#clearTimers();
+    if (ws) this.#close(ws, 1000, "hello refused");
+    this.emit("hello_refused", msg);
+    this.#setState(State.REFUSED, { code: msg.code, reason: String(msg.message ?? ""), refusal: msg });
   }
 
   // We gave up on a socket that may never report its close (half-open network).

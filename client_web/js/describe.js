@@ -154,6 +154,13 @@ export function rematchState(view) {
   }
   const mine = Boolean(offers[me]);
   const theirs = Boolean(offers[1 - me]);
+  // An opponent who had left when the match ended (closed the page, or abandoned it)
+  // cannot answer: no offer to them, unless they came back and offered themselves.
+  const opp = view.players?.[1 - me];
+  if (opp && !opp.online && !opp.bot && !theirs) {
+    const note = `${playerName(view, 1 - me)} has left.`;
+    return { label: mine ? "Rematch offered" : "Rematch", pressed: mine, disabled: true, note };
+  }
   if (mine) return { label: "Rematch offered", pressed: true, disabled: true, note: `Waiting for ${playerName(view, 1 - me)} to accept…` };
   if (theirs) return { label: "Accept rematch", pressed: false, disabled: false, note: `${playerName(view, 1 - me)} wants a rematch!` };
   return { label: "Rematch", pressed: false, disabled: false, note: "" };
@@ -181,4 +188,25 @@ export function landingRow(board, col, rows = 6, cols = 7) {
     if (board[row * cols + col] === null || board[row * cols + col] === undefined) return row;
   }
   return -1;
+}
+
+/**
+ * Why a click on the board at `move` plays nothing, in a few words (or "" when there is
+ * nothing to say, e.g. the match is over). `state`: what the page knows beyond the
+ * view: {connected, syncing, pending}.
+ */
+export function blockedMoveText(view, move, { connected = true, syncing = false, pending = false } = {}) {
+  const me = view?.you;
+  if (me !== 0 && me !== 1) return "You are watching this match.";
+  if (view.status === "waiting") return "The match starts when someone joins.";
+  if (view.status !== "active") return "";
+  if (!connected) return "Not connected: wait a moment.";
+  if (syncing) return "Catching up with the match…";
+  if (pending) return "Your move is on its way.";
+  if (view.turn !== me) return `Not your turn: ${playerName(view, view.turn)} is to move.`;
+  const board = view.board ?? [];
+  const { rows, cols } = GAMES.connect4;
+  const taken = view.game === "connect4" ? landingRow(board, move, rows, cols) < 0 : board[move] !== null && board[move] !== undefined;
+  if (taken) return view.game === "connect4" ? "That column is full." : "That square is taken.";
+  return "That move is not allowed.";
 }

@@ -49,3 +49,19 @@ export function closeMessage(code, reason = "") {
       return "Connection lost.";
   }
 }
+
+/**
+ * Why the server refused our `hello` (its `error`), and what to do: a name it does not
+ * take (too long, nothing visible, a built-in bot's) is named as such; too many new
+ * players from one address waits a moment.
+ */
+export function helloRefusedText(error) {
+  if (error?.code === "rate_limited") {
+    return "Too many new players from your network just now. Wait a minute, then try again.";
+  }
+  const detail = String(error?.message ?? "")
+    .replace(/^name:\s*/i, "")
+    .replace(/^value error,\s*/i, "")
+    .trim();
+  return `The server did not accept your name${detail ? ` (${detail})` : ""}. Pick another name.`;
+}

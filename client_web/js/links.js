@@ -30,3 +30,16 @@ export function roomCodeFrom(text) {
 export function isRoomLink(text) {
   return ROOM_PARAM.test(String(text ?? ""));
 }
+
+// The server's room codes (game/core/lobby.py): 6 characters of an alphabet without
+// look-alikes (no I, L, O, 0, 1). It compares them trimmed and in capitals.
+const ROOM_CODE = /^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{6}$/;
+
+/** `text` as a room code (trimmed, in capitals), or null if it cannot be one. */
+export function normalRoomCode(text) {
+  const code = String(text ?? "").trim().toUpperCase();
+  return ROOM_CODE.test(code) ? code : null;
+}
+
+export const NOT_A_ROOM_CODE =
+  "That is not a room code. A room code is 6 letters and digits, like K7MPQ2: check the link, or ask your friend for a new one.";

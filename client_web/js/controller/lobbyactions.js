@@ -4,6 +4,7 @@
 // the lobby's data fetched over HTTP (games and bot levels, the live matches,
 // refreshed every few seconds). Draws only through `ctx.lobby`.
 
+import { State } from "../connection.js";
 import { GAMES } from "../describe.js";
 
 export const DEFAULT_GAMES = Object.entries(GAMES).map(([id, g]) => ({ id, title: g.title, rows: g.rows, cols: g.cols }));
@@ -19,8 +20,13 @@ export function createLobbyActions(ctx) {
   const handlers = {
     onNameChange(name) {
       storage.setName(name);
-      // The name travels in hello: say hello again, unless that would drop a live match.
-      if (conn.ready && name && name !== conn.name && ctx.screens.liveOwnMatches().length === 0) conn.restart();
+      if (!name || name === conn.name) return;
+      // The last hello was refused (its name): try again with this one.
+      if (conn.state === State.REFUSED) conn.restart();
+      else if (!conn.ready) return; // the next hello carries it
+      // The name travels in hello: say hello again, unless that would drop a live
+      // match for a moment; then it is said before the next match starts.
+      else if (!renameNow()) ctx.notify("Your new name will show from your next match.");
     },
     onGameChange: (game) => storage.setGame(game),
     onLevelChange: (level) => storage.setLevel(level),
@@ -50,6 +56,18 @@ export function createLobbyActions(ctx) {
   }
 
   /**
+   * Say hello again with the lobby's name if the server knows us by another one and
+   * no live match of ours would be interrupted. Commands sent meanwhile wait for the
+   * welcome. Returns whether it did.
+   */
+  function renameNow() {
+    const name = ctx.lobby.getName();
+    if (!conn.ready || !name || name === conn.name || ctx.screens.liveOwnMatches().length) return false;
+    conn.restart();
+    return true;
+  }
+
+  /**
    * Ask to start something (queue, room, bot match, rematch), one request at a time: a
    * second click before the answer does nothing. Anything but a quick match leaves the
    * queue.
@@ -58,6 +76,7 @@ export function createLobbyActions(ctx) {
     if (app.request) return false;
     rememberName();
     if (cmd.type !== "queue") leaveQueue();
+    renameNow(); // a name changed during a live match: the new match gets it
     const id = conn.send(cmd);
     app.request = { id, timer: setTimeout(() => endRequest(id), REQUEST_TIMEOUT_MS) };
     ctx.lobby.setBusy(true);
@@ -121,6 +140,19 @@ export function createLobbyActions(ctx) {
     showGames(games, levels);
   }
 
+  /**
+   * Each match once, by its id (`match`; `id` is its older name): a list read while
+   * matches start and end may hold one twice, and a row per id is what the lobby keys on.
+   */
+  function uniqueMatches(matches) {
+    const seen = new Map();
+    for (const m of matches) {
+      const id = m?.match ?? m?.id;
+      if (typeof id === "string" && !seen.has(id)) seen.set(id, { ...m, id });
+    }
+    return [...seen.values()];
+  }
+
   let liveTimer = null;
   let liveBusy = false;
   async function refreshLive() {
@@ -132,7 +164,7 @@ export function createLobbyActions(ctx) {
       const res = await fetch("/api/matches", { headers: { Accept: "application/json" }, cache: "no-store" });
       if (!res.ok) throw new Error(String(res.status));
       const data = await res.json();
-      const matches = (Array.isArray(data.matches) ? data.matches : []).slice().sort((a, b) => (b.watchers ?? 0) - (a.watchers ?? 0) || (b.started_at ?? 0) - (a.started_at ?? 0));
+      const matches = uniqueMatches(Array.isArray(data.matches) ? data.matches : []).sort((a, b) => (b.watchers ?? 0) - (a.watchers ?? 0) || (b.started_at ?? 0) - (a.started_at ?? 0));
       // the first page of the list (newest first); `total` counts every live match
       ctx.lobby.setLive(matches, { total: Number.isInteger(data.total) ? data.total : undefined });
     } catch {
@@ -142,5 +174,30 @@ export function createLobbyActions(ctx) {
     }
   }
 
-  return { handlers, startRequest, endRequest, leaveQueue, setQueued, watch, loadGames, refreshLive };
+  /**
+   * The invite link's name dialog chose `name`: say hello again with it if it is new
+   * (the next welcome joins the room), else join now.
+   */
+  function joinWithName(name) {
+    app.intents.askName = false;
+    if (name) {
+      storage.setName(name);
+      ctx.lobby.setName(name);
+    }
+    if (name && name !== conn.name) conn.restart();
+    else if (conn.ready) ctx.welcome.followIntents();
+  }
+
+  /** "Not now": no join; the code waits in "Have a code?". */
+  function keepRoomForLater() {
+    const code = app.intents.room;
+    app.intents.askName = false;
+    app.intents.room = null;
+    if (code) ctx.lobby.setRoomCode(code);
+    const url = new URL(location.href);
+    url.searchParams.delete("room");
+    history.replaceState(null, "", url);
+  }
+
+  return { handlers, joinWithName, keepRoomForLater, startRequest, endRequest, leaveQueue, setQueued, watch, loadGames, refreshLive };
 }

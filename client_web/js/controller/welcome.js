@@ -61,7 +61,9 @@ export function createWelcomeHandlers(ctx) {
 
   /** `?room=` and `?watch=` of the page's address, used once. */
   function followIntents() {
-    if (app.intents.room) {
+    if (app.intents.room && app.intents.askName) {
+      ctx.nameDialog.ask(conn.name ?? lobby.getName()); // joins once a name is chosen
+    } else if (app.intents.room) {
       lobbyActions.startRequest({ type: "join_room", code: app.intents.room });
       app.intents.room = null;
       const url = new URL(location.href);
@@ -85,5 +87,5 @@ export function createWelcomeHandlers(ctx) {
     toast(friendlyError({ code: "bad_token" }), { kind: "info" });
   }
 
-  return { onWelcome, onTokenReset };
+  return { onWelcome, onTokenReset, followIntents };
 }

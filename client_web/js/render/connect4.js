@@ -44,7 +44,9 @@ function build(container, callbacks) {
     }
     column.addEventListener("click", () => {
       const s = state.get(container);
-      if (s && s.playable.has(col)) s.callbacks.onMove?.(col);
+      if (!s) return;
+      if (s.playable.has(col)) s.callbacks.onMove?.(col);
+      else s.callbacks.onBlocked?.(col); // say why nothing happens (nothing is sent)
     });
     columns.push(column);
     frame.append(column);
@@ -93,7 +95,7 @@ function dropAnimation(slot, row) {
 
 /**
  * Render `view` into `container`.
- * options: { onMove(column), canPlay (the viewer may move now), animate (default true) }
+ * options: { onBlocked(move) (a click that plays nothing), onMove(column), canPlay (the viewer may move now), animate (default true) }
  */
 export function render(container, view, options = {}) {
   let s = state.get(container);

@@ -46,7 +46,9 @@ function build(container, callbacks) {
     cell.append(ghost);
     cell.addEventListener("click", () => {
       const s = state.get(container);
-      if (s && s.playable.has(i)) s.callbacks.onMove?.(i);
+      if (!s) return;
+      if (s.playable.has(i)) s.callbacks.onMove?.(i);
+      else s.callbacks.onBlocked?.(i); // say why nothing happens (nothing is sent)
     });
     cells.push(cell);
     board.append(cell);
@@ -77,7 +79,7 @@ function build(container, callbacks) {
 
 /**
  * Render `view` into `container`.
- * options: { onMove(cell), canPlay (the viewer may move now), animate (default true) }
+ * options: { onBlocked(move) (a click that plays nothing), onMove(cell), canPlay (the viewer may move now), animate (default true) }
  */
 export function render(container, view, options = {}) {
   let s = state.get(container);

@@ -4,7 +4,7 @@
 // state's `restarting`) it says so calmly: no error wording, no countdown, no button.
 
 import { State } from "../connection.js";
-import { closeMessage } from "../errors.js";
+import { closeMessage, helloRefusedText } from "../errors.js";
 
 export const RESTARTING_TEXT = "The server is restarting. Reconnecting…";
 
@@ -90,6 +90,8 @@ export function createConnectionStatus(pill, banner, { onReconnect, retryAt }) {
         showWaiting(info, everReady);
       } else if (state === State.REPLACED) {
         showStopped("Paused", `${closeMessage(4009)} Play here instead?`, "Use this tab");
+      } else if (state === State.REFUSED && info.refusal) {
+        showStopped("Not connected", helloRefusedText(info.refusal), "Try again");
       } else if (state === State.REFUSED) {
         showStopped("Disconnected", closeMessage(1008, info.reason), "Reconnect");
       } else {

@@ -35,3 +35,39 @@ export function timeAgo(ms) {
   if (m < 60) return `${m} min ago`;
   return `${Math.round(m / 60)} h ago`;
 }
+
+/**
+ * A player's name in its own bidi isolate (`<bdi>`): a right-to-left name, or one
+ * that ends in digits, cannot reorder the words around it.
+ */
+export function nameEl(name) {
+  return h("bdi", { class: "name" }, String(name ?? ""));
+}
+
+/**
+ * Set `el` to `text`, each occurrence of one of `names` in it isolated in a `<bdi>`.
+ * The children are rebuilt only when the text or the names change.
+ */
+export function setTextNames(el, text, names = []) {
+  if (!el) return;
+  const key = JSON.stringify([text, names]);
+  if (el.dataset.textKey === key) return;
+  el.dataset.textKey = key;
+  const wanted = [...new Set(names.filter(Boolean).map(String))].sort((a, b) => b.length - a.length);
+  const parts = [];
+  let rest = String(text ?? "");
+  while (rest) {
+    let at = -1;
+    let found = "";
+    for (const name of wanted) {
+      const i = rest.indexOf(name);
+      if (i !== -1 && (at === -1 || i < at)) [at, found] = [i, name];
+    }
+    if (at === -1) break;
+    if (at > 0) parts.push(rest.slice(0, at));
+    parts.push(nameEl(found));
+    rest = rest.slice(at + found.length);
+  }
+  if (rest) parts.push(rest);
+  el.replaceChildren(...parts);
+}

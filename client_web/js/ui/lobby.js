@@ -4,8 +4,8 @@
 // of sockets or match state.
 
 import { gameTitle } from "../describe.js";
-import { isRoomLink, roomCodeFrom } from "../links.js";
-import { byTestId, h, setText, timeAgo } from "./dom.js";
+import { NOT_A_ROOM_CODE, isRoomLink, normalRoomCode, roomCodeFrom } from "../links.js";
+import { byTestId, h, nameEl, setText, setTextNames, timeAgo } from "./dom.js";
 
 const LEVEL_LABELS = { random: "Random (beginner)", easy: "Easy", medium: "Medium", hard: "Hard" };
 
@@ -44,7 +44,11 @@ export function createLobby(root, handlers) {
   };
 
   root.querySelector("#setup-form")?.addEventListener("submit", (event) => event.preventDefault());
-  nameInput.addEventListener("change", () => handlers.onNameChange?.(name()));
+  const nameError = root.querySelector("#name-error");
+  nameInput.addEventListener("change", () => {
+    showNameError("");
+    handlers.onNameChange?.(name());
+  });
   nameInput.addEventListener("keydown", (event) => {
     if (event.key === "Enter") nameInput.blur();
   });
@@ -55,18 +59,39 @@ export function createLobby(root, handlers) {
   roomButton.addEventListener("click", unlessBusy(() => handlers.onCreateRoom?.(game())));
   botButton.addEventListener("click", unlessBusy(() => handlers.onPlayBot?.(game(), levelSelect.value)));
   // A pasted invite link becomes its code.
+  const codeError = root.querySelector("#room-code-error");
   codeInput.addEventListener("input", () => {
     if (isRoomLink(codeInput.value)) codeInput.value = roomCodeFrom(codeInput.value);
+    showCodeError("");
   });
   joinForm.addEventListener("submit", (event) => {
     event.preventDefault();
-    const code = roomCodeFrom(codeInput.value);
+    const typed = roomCodeFrom(codeInput.value);
+    // Only a well-formed code goes to the server: anything else is answered here,
+    // in words, rather than by the server's "did not understand that request".
+    const code = normalRoomCode(typed);
     if (!code) {
+      if (typed) showCodeError(NOT_A_ROOM_CODE);
       codeInput.focus();
       return;
     }
+    showCodeError("");
     if (!busy) handlers.onJoinRoom?.(code);
   });
+
+  function showNameError(text) {
+    setText(nameError, text);
+    nameError.hidden = !text;
+    if (text) nameInput.setAttribute("aria-invalid", "true");
+    else nameInput.removeAttribute("aria-invalid");
+  }
+
+  function showCodeError(text) {
+    setText(codeError, text);
+    codeError.hidden = !text;
+    if (text) codeInput.setAttribute("aria-invalid", "true");
+    else codeInput.removeAttribute("aria-invalid");
+  }
 
   // Keyed list update: rows are reused so focus on a button survives a refresh.
   function syncList(list, items, key, build, update) {
@@ -92,6 +117,15 @@ export function createLobby(root, handlers) {
     return `${p.name || "Anonymous"}${p.bot ? " (bot)" : ""}`;
   }
 
+  /** "A vs B" with each name isolated (bidi), rebuilt only when a name changes. */
+  function showNames(el, players) {
+    const key = JSON.stringify(players.map((p) => [p.name, Boolean(p.bot)]));
+    if (el.dataset.textKey === key) return;
+    el.dataset.textKey = key;
+    const label = (p) => [nameEl(p.name || "Anonymous"), p.bot ? " (bot)" : ""];
+    el.replaceChildren(...label(players[0]), " vs ", ...label(players[1]));
+  }
+
   function gameIcon(gameId) {
     return h("span", { class: `game-icon game-${gameId}`, "aria-hidden": "true" });
   }
@@ -103,6 +137,20 @@ export function createLobby(root, handlers) {
     },
     getGame: game,
     getLevel: () => levelSelect.value,
+    /** Say why a room code (typed, or in the page's address) cannot be joined; "" clears it. */
+    showRoomCodeError: showCodeError,
+    setRoomCode(code) {
+      codeInput.value = code;
+      showCodeError("");
+    },
+    /** The server did not take the name: say why (under the field) and put the focus there. */
+    showNameError(text) {
+      showNameError(text);
+      if (text) {
+        nameInput.focus();
+        nameInput.select();
+      }
+    },
 
     /** games: [{id, title}], levels: ["random", ...] */
     setGames(games, levels, { game: wanted, level } = {}) {
@@ -153,7 +201,7 @@ export function createLobby(root, handlers) {
         (li, m) => {
           const players = m.players ?? [];
           const names = `${playerLabel(players[0] ?? {})} vs ${playerLabel(players[1] ?? {})}`;
-          setText(li.querySelector(".match-names"), names);
+          showNames(li.querySelector(".match-names"), [players[0] ?? {}, players[1] ?? {}]);
           const bits = [gameTitle(m.game), `${m.moves ?? 0} move${m.moves === 1 ? "" : "s"}`];
           if (m.watchers) bits.push(`${m.watchers} watching`);
           if (m.status === "finished") bits.push("finished");
@@ -188,7 +236,9 @@ export function createLobby(root, handlers) {
             h("button", { type: "button", class: "btn primary small", dataset: { testid: "resume-button" }, onclick: () => handlers.onResume?.(m.id) }, "Resume"),
           ),
         (li, m) => {
-          setText(li.querySelector(".match-names"), m.status === "waiting" ? "Private room — waiting for a friend" : `You vs ${m.opponent}`);
+          const names = li.querySelector(".match-names");
+          if (m.status === "waiting") setTextNames(names, "Private room — waiting for a friend");
+          else setTextNames(names, `You vs ${m.opponent}`, [m.opponent]);
           setText(li.querySelector(".match-meta"), `${gameTitle(m.game)} · ${m.status === "waiting" ? "waiting" : m.yourTurn ? "your turn" : "their turn"}`);
           li.classList.toggle("your-turn", Boolean(m.yourTurn));
           li.querySelector(".game-icon").className = `game-icon game-${m.game}`;
@@ -213,7 +263,7 @@ export function createLobby(root, handlers) {
             h("button", { type: "button", class: "btn ghost small", dataset: { testid: "dismiss-rematch-button" }, onclick: () => handlers.onDismissRematch?.(o.id) }, "Dismiss"),
           ),
         (li, o) => {
-          setText(li.querySelector(".match-names"), o.text);
+          setTextNames(li.querySelector(".match-names"), o.text, [o.opponent]);
           setText(li.querySelector(".match-meta"), o.gameTitle);
           li.querySelector(".game-icon").className = `game-icon game-${o.game}`;
           const [accept, dismiss] = li.querySelectorAll("button");

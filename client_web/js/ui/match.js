@@ -5,6 +5,7 @@
 // announcements by comparing each view with the one shown before.
 
 import {
+  blockedMoveText,
   describeMove,
   formatCountdown,
   gameTitle,
@@ -16,7 +17,12 @@ import {
   statusText,
 } from "../describe.js";
 import { rendererFor } from "../render/index.js";
-import { byTestId, setText } from "./dom.js";
+import { byTestId, setText, setTextNames } from "./dom.js";
+
+/** The players' names in `view`, to isolate (bidi) wherever a sentence shows them. */
+function namesIn(view) {
+  return [0, 1].map((seat) => view.players?.[seat]?.name).filter(Boolean);
+}
 
 /** End a phrase with a full stop unless it already has one. */
 function sentence(text) {
@@ -65,6 +71,8 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
   const dialog = document.getElementById("resign-dialog");
   const cards = [0, 1].map((seat) => root.querySelector(`.player[data-seat="${seat}"]`));
 
+  const hint = $("board-hint");
+  let hintTimer = null;
   let model = null; // last model shown
   let ticker = null;
   let turnClock = { deadline: null, total: 0 };
@@ -102,6 +110,26 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
     setTimeout(() => (copyButton.textContent = "Copy link"), 1800);
   });
   roomLink.addEventListener("focus", () => roomLink.select());
+
+  // A click on the board that plays nothing says why, briefly, by the board (and sends nothing).
+  function onBlocked(move) {
+    if (!model) return;
+    const text = blockedMoveText(model.view, move, model);
+    if (!text) return;
+    setTextNames(hint, text, namesIn(model.view));
+    hint.hidden = false;
+    hint.classList.remove("show");
+    void hint.offsetWidth; // restart the fade-in on a repeated click
+    hint.classList.add("show");
+    clearTimeout(hintTimer);
+    hintTimer = setTimeout(hideHint, 2200);
+  }
+
+  function hideHint() {
+    clearTimeout(hintTimer);
+    hint.hidden = true;
+    hint.classList.remove("show");
+  }
 
   // --- countdowns -----------------------------------------------------------
   function tick() {
@@ -176,7 +204,8 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
       card.hidden = !p && view.status === "active";
       const name = p ? playerName(view, seat) : view.status === "waiting" ? "Waiting for a player…" : "No one joined";
       const nameEl = card.querySelector(".player-name");
-      nameEl.replaceChildren(Object.assign(document.createElement("span"), { className: "name-text", textContent: name }));
+      // <bdi>: the name is a bidi isolate, so it cannot reorder the tags beside it
+      nameEl.replaceChildren(Object.assign(document.createElement("bdi"), { className: "name-text", textContent: name }));
       if (you) nameEl.append(Object.assign(document.createElement("span"), { className: "you-tag", textContent: "you" }));
       if (p?.bot) nameEl.append(Object.assign(document.createElement("span"), { className: "bot-tag", textContent: "bot" }));
       card.dataset.online = p ? String(Boolean(p.online)) : "false";
@@ -200,7 +229,7 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
     const online = !p || Boolean(p.online) || Boolean(p.bot);
     opponent.dataset.online = String(online);
     opponent.hidden = !p || online || view.status === "finished";
-    if (p) setText(opponentText, online ? `${playerName(view, opp)} is online` : `${playerName(view, opp)} lost connection`);
+    if (p) setTextNames(opponentText, `${playerName(view, opp)} ${online ? "is online" : "lost connection"}`, namesIn(view));
   }
 
   function renderResult(view) {
@@ -215,8 +244,8 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
     banner.dataset.outcome = r.outcome;
     banner.dataset.reason = view.result.reason ?? "";
     banner.dataset.winner = isSeat(view.result.winner) ? String(view.result.winner) : "";
-    setText(banner.querySelector(".result-title"), r.title);
-    setText(banner.querySelector(".result-detail"), r.detail);
+    setTextNames(banner.querySelector(".result-title"), r.title, namesIn(view));
+    setTextNames(banner.querySelector(".result-detail"), r.detail, namesIn(view));
   }
 
   function renderActions(view, m) {
@@ -230,7 +259,7 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
     rematchButton.setAttribute("aria-pressed", String(rs.pressed));
     rematchButton.setAttribute("aria-disabled", String(rs.disabled || !m.connected));
     rematchButton.dataset.state = rs.pressed ? "offered" : rs.label === "Accept rematch" ? "incoming" : "idle";
-    setText(rematchNote, player && view.status === "finished" ? rs.note : "");
+    setTextNames(rematchNote, player && view.status === "finished" ? rs.note : "", namesIn(view));
   }
 
   function renderInvite(view, m) {
@@ -249,7 +278,7 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
       else if (m.syncing) text = "Catching up…";
       else if (m.pending) text = "Sending your move…";
     }
-    setText(statusLine, text);
+    setTextNames(statusLine, text, namesIn(view));
     let turn = "";
     if (view.status === "active") turn = view.turn === view.you ? "you" : isSeat(view.you) ? "opponent" : "other";
     statusLine.dataset.turn = turn;
@@ -327,11 +356,13 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
     renderActions(view, next);
 
     if (switched) boardContainer.replaceChildren();
+    // the hint was about a turn (or a match) that is over
+    if (switched || prev.view.turn !== view.turn || prev.view.status !== view.status) hideHint();
     const renderer = rendererFor(view.game);
     const canPlay =
       role === "player" && view.status === "active" && view.turn === view.you && next.connected && !next.syncing && !next.pending;
     if (renderer) {
-      renderer.render(boardContainer, view, { onMove: (move) => handlers.onMove?.(move), canPlay, animate: !switched });
+      renderer.render(boardContainer, view, { onMove: (move) => handlers.onMove?.(move), onBlocked, canPlay, animate: !switched });
     } else {
       boardContainer.textContent = `This page cannot show ${view.game} yet.`;
     }
@@ -359,6 +390,7 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
       stopTicker();
       if (dialog?.open) dialog.close();
       model = null;
+      hideHint();
       boardContainer.replaceChildren();
       document.title = "Playroom · Tic-tac-toe & Connect Four";
     },
