@@ -46,7 +46,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from game.protocol.patch import apply_patch, canonical_json, view_hash  # noqa: E402
-from game.rules import get_rules  # noqa: E402
+from game.rules import GAMES, get_rules  # noqa: E402
 
 RECV_TIMEOUT = 15.0
 
@@ -422,6 +422,12 @@ def example(message: Any) -> str:
 def board_picture(game: str) -> str:
     """The index of every cell, row 0 at the top."""
     rules = get_rules(game)
+    if game != "connect4" and game != "tictactoe":
+        width = len(str(rules.rows * rules.cols - 1))
+        out = ["column: " + " ".join(f"{c:>{width}}" for c in range(rules.cols))]
+        out += [f"row {r}:  " + " ".join(f"{r * rules.cols + c:>{width}}"
+                                         for c in range(rules.cols)) for r in range(rules.rows)]
+        return "\n".join(out)
     if game == "tictactoe":
         rows = [" " + " | ".join(str(r * rules.cols + c) for c in range(rules.cols))
                 for r in range(rules.rows)]
@@ -432,6 +438,27 @@ def board_picture(game: str) -> str:
         note = {0: "   <- top", rules.rows - 1: "   <- bottom: a stone lands here first"}
         out.append(f"row {r}:  {cells}{note.get(r, '')}")
     return "\n".join(out)
+
+
+POSITIONS = {"tictactoe": [4, 0, 8], "connect4": [3, 3, 4], "othello": [37, 43]}
+"""The moves of each game's `position` example (a game not listed starts from nothing)."""
+
+
+def finish_picture(game: str) -> str:
+    """The end of a finished game as the view shows it, played through the core."""
+    from game.core.match import Clocks, PlayMove, Seat, handle, new_match
+    from game.core.views import view_for
+    from game.games.othello.fixtures import TWO_PASSES
+
+    assert game == "othello", game
+    match = new_match("example", game, Clocks(), 0, (Seat("p0", "a"), Seat("p1", "b")))
+    for move in TWO_PASSES.moves:
+        match = handle(match, PlayMove(f"p{match.turn}", move), 0).match
+    view = view_for(match, None)
+    tail = view["moves"][-6:]
+    return (f"the last 6 of its {len(view['moves'])} moves: black (seat 0) is passed over "
+            f"twice\n\"moves\": [..., {', '.join(json.dumps(m) for m in tail)}]\n"
+            f"\"result\": {json.dumps(view['result'])}")
 
 
 def position_picture(game: str, moves: list[int]) -> str:
@@ -582,10 +609,10 @@ SECTION = re.compile(r"(<!-- gen:(?P<name>[\w/.\- ]+) -->\n)(?P<body>.*?)(<!-- /
 def static_sections() -> dict[str, str]:
     """The sections that need no server."""
     return {
-        "board tictactoe": f"```text\n{board_picture('tictactoe')}\n```",
-        "board connect4": f"```text\n{board_picture('connect4')}\n```",
-        "position connect4": f"```text\n{position_picture('connect4', [3, 3, 4])}\n```",
-        "position tictactoe": f"```text\n{position_picture('tictactoe', [4, 0, 8])}\n```",
+        **{f"board {game}": f"```text\n{board_picture(game)}\n```" for game in GAMES},
+        **{f"position {game}": f"```text\n{position_picture(game, POSITIONS.get(game, []))}"
+           "\n```" for game in GAMES},
+        "finish othello": f"```text\n{finish_picture('othello')}\n```",
         "settings": settings_table(),
         "listing examples/raw_msgpack_bot.py": listing("examples/raw_msgpack_bot.py"),
         "listing examples/sdk_bot.py": listing("examples/sdk_bot.py"),

@@ -19,7 +19,8 @@ first use.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Final
 
 from game.bots.base import DEFAULT_TIME_BUDGET, LEVELS, Bot, UnknownLevel
 from game.rules import Connect4State, State, TicTacToeState, get_rules
@@ -28,46 +29,97 @@ __all__ = [
     "DEFAULT_TIME_BUDGET",
     "LEVELS",
     "Bot",
+    "NoBot",
     "UnknownLevel",
     "choose_move",
     "get_bot",
+    "levels_of",
     "solve",
 ]
 
 
-def get_bot(
-    game: str, level: str, seed: int | None = None, time_budget: float | None = None
+def _builtin_bot(
+    game: str, level: str, seed: int | None, time_budget: float | None
 ) -> Bot:
-    """A new bot for ``game`` at ``level`` (one of :data:`LEVELS`).
-
-    Args:
-        game: a name from :data:`game.rules.GAMES`.
-        level: ``"random"``, ``"easy"``, ``"medium"`` or ``"hard"``.
-        seed: seeds the bot's private ``random.Random``; the same seed gives the same
-            choices (the connect-four ``hard`` bot also depends on how far its timed
-            search gets).
-        time_budget: seconds per move for the connect-four ``hard`` bot (default
-            :data:`DEFAULT_TIME_BUDGET`); the other bots answer at once and ignore it.
-
-    Raises:
-        game.rules.UnknownGame: unknown game (a ``KeyError`` and a ``ValueError``).
-        UnknownLevel: unknown level (a ``ValueError``) whose message lists the levels.
-    """
-    rules = get_rules(game)
-    if level not in LEVELS:
-        raise UnknownLevel(level)
+    """Tic-tac-toe and connect-four: the shared weaker levels and each game's ``hard``."""
     if level != "hard":
         from game.bots.simple import EasyBot, MediumBot, RandomBot
 
         cls = {"random": RandomBot, "easy": EasyBot, "medium": MediumBot}[level]
-        return cls(rules.name, seed)
-    if rules.name == "tictactoe":
+        return cls(game, seed)
+    if game == "tictactoe":
         from game.bots.tictactoe import PerfectTicTacToe
 
         return PerfectTicTacToe(seed)
     from game.bots.connect4 import HardConnect4
 
     return HardConnect4(seed, time_budget)
+
+
+def _othello_bot(game: str, level: str, seed: int | None, time_budget: float | None) -> Bot:
+    from game.games.othello.bots import get_bot as othello_bot
+
+    return othello_bot(level, seed, time_budget)
+
+
+BotFactory = Callable[[str, str, "int | None", "float | None"], Bot]
+
+_FACTORIES: Final[dict[str, tuple[BotFactory, tuple[str, ...]]]] = {
+    "tictactoe": (_builtin_bot, LEVELS),
+    "connect4": (_builtin_bot, LEVELS),
+    "othello": (_othello_bot, LEVELS),
+}
+"""Each game's bot factory ``(game, level, seed, time_budget) -> Bot`` and the levels
+it has: the one place a game's bots are registered."""
+
+
+class NoBot(ValueError):
+    """The game has no built-in bot at this level (or no bots at all)."""
+
+    def __init__(self, game: str, level: str, levels: Sequence[str]) -> None:
+        self.game = game
+        self.level = level
+        has = f"its levels: {', '.join(levels)}" if levels else "it has no built-in bots"
+        super().__init__(f"{game} has no {level!r} bot; {has}")
+
+
+def levels_of(game: str) -> tuple[str, ...]:
+    """The built-in bot levels ``game`` has, weakest first (``()`` if none).
+
+    Raises:
+        game.rules.UnknownGame: unknown game.
+    """
+    name = get_rules(game).name
+    entry = _FACTORIES.get(name)
+    return () if entry is None else entry[1]
+
+
+def get_bot(
+    game: str, level: str, seed: int | None = None, time_budget: float | None = None
+) -> Bot:
+    """A new bot for ``game`` at ``level`` (one of :data:`LEVELS`), the game's own.
+
+    Args:
+        game: a name from :data:`game.rules.GAMES`.
+        level: ``"random"``, ``"easy"``, ``"medium"`` or ``"hard"`` (see :func:`levels_of`).
+        seed: seeds the bot's private ``random.Random``; the same seed gives the same
+            choices (a ``hard`` bot with a time budget also depends on how far its
+            timed search gets).
+        time_budget: seconds per move for the searching ``hard`` bots (connect-four,
+            othello; default :data:`DEFAULT_TIME_BUDGET`); the others ignore it.
+
+    Raises:
+        game.rules.UnknownGame: unknown game (a ``KeyError`` and a ``ValueError``).
+        UnknownLevel: unknown level (a ``ValueError``) whose message lists the levels.
+        NoBot: a known level this game has no bot for (a ``ValueError``).
+    """
+    rules = get_rules(game)
+    if level not in LEVELS:
+        raise UnknownLevel(level)
+    factory, levels = _FACTORIES.get(rules.name, (None, ()))
+    if factory is None or level not in levels:
+        raise NoBot(rules.name, level, levels)
+    return factory(rules.name, level, seed, time_budget)
 
 
 def solve(state: State) -> int:
@@ -79,6 +131,9 @@ def solve(state: State) -> int:
 
     A finished game is scored for the seat that would move next (a loss if anyone won).
     Unbounded in time: solving an early connect-four position can take very long.
+
+    Raises:
+        TypeError: any other game (othello has no exact solver).
     """
     if isinstance(state, Connect4State):
         from game.bots.connect4 import solve_exact
@@ -88,7 +143,8 @@ def solve(state: State) -> int:
         from game.bots.tictactoe import minimax_value
 
         return minimax_value(state)
-    raise TypeError(f"cannot solve {type(state).__name__}")
+    raise TypeError(f"cannot solve a {type(state).__name__}: only tic-tac-toe and "
+                    "connect-four have an exact solver")
 
 
 _bots: dict[tuple[str, str, float | None], Bot] = {}
@@ -97,7 +153,7 @@ _bots: dict[tuple[str, str, float | None], Bot] = {}
 def choose_move(
     game: str,
     level: str,
-    moves: Sequence[int],
+    moves: Sequence[int | None],
     seed: int | None = None,
     time_budget: float | None = None,
 ) -> int:
@@ -112,7 +168,8 @@ def choose_move(
         game.rules.IllegalMove: ``moves`` is not a legal game.
         ValueError: unknown game or level, or the game is already over.
     """
-    state = get_rules(game).replay(moves)
+    # A pass (None in a record) is implied by the position: replay the moves alone.
+    state = get_rules(game).replay([m for m in moves if m is not None])
     if seed is None:
         key = (game, level, time_budget)
         bot = _bots.get(key)

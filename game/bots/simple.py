@@ -16,10 +16,19 @@ __all__ = ["EasyBot", "MediumBot", "RandomBot", "centrality"]
 
 
 def centrality(game: str, move: int) -> int:
-    """A small positive weight, larger for moves nearer the centre of the board."""
+    """A small positive weight, larger for moves nearer the centre of the board.
+
+    Only for the games these levels serve (tic-tac-toe, connect-four): another game has
+    bots of its own (see :func:`game.bots.get_bot`).
+
+    Raises:
+        ValueError: any other game.
+    """
     if game == "connect4":
         return 4 - abs(move - 3)  # columns 0..6 -> 1, 2, 3, 4, 3, 2, 1
-    return 3 if move == 4 else 2 if move % 2 == 0 else 1  # centre, corners, edges
+    if game == "tictactoe":
+        return 3 if move == 4 else 2 if move % 2 == 0 else 1  # centre, corners, edges
+    raise ValueError(f"the shared medium bot does not know the centre of {game!r}")
 
 
 class RandomBot(Bot):

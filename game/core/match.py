@@ -36,7 +36,7 @@ from game.core.state import (
     advance,
 )
 from game.protocol.errors import ErrorCode, ProtocolError
-from game.rules import IllegalMove, get_rules
+from game.rules import IllegalMove, Outcome, get_rules
 
 __all__ = [
     "RECENT_REFS", "Adjudicate", "Clocks", "Command", "InvalidTransition", "Join", "Match",
@@ -182,17 +182,28 @@ def _play(match: Match, cmd: PlayMove, now: int) -> Transition:
     if cmd.ref is not None:
         entry = (seat, cmd.ref, cmd.move, cmd.version, version)
         recent = (*recent[-(RECENT_REFS - 1):], entry)
-    moves = (*match.moves, cmd.move)
     outcome = position.outcome
+    if outcome is None and position.to_move == seat:  # the opponent had no move
+        moves: tuple[int | None, ...] = (*match.moves, cmd.move, None)
+    else:
+        moves = (*match.moves, cmd.move)
     deadline = match.deadline
     if outcome is None:
         clocks = match.clocks
         deadline = now + (clocks.first_move_ms if len(moves) < 2 else clocks.turn_ms)
     moved = _moved(match, position, moves, version, version, recent, deadline)
     if outcome is not None:
-        reason = Reason.DRAW if outcome.winner is None else Reason.LINE
-        moved = _finish(moved, Result(outcome.winner, reason, tuple(outcome.line)))
+        moved = _finish(moved, _result_of(outcome))
     return Transition(moved, True, version)
+
+
+def _result_of(outcome: Outcome) -> Result:
+    """A game decided by count ends by `score` (a draw too, when the counts are equal);
+    one decided by a line by `line`, or `draw`."""
+    if outcome.score is not None:
+        return Result(outcome.winner, Reason.SCORE, (), outcome.score)
+    reason = Reason.DRAW if outcome.winner is None else Reason.LINE
+    return Result(outcome.winner, reason, tuple(outcome.line))
 
 
 def _stale(match: Match, version: int) -> ProtocolError:
@@ -332,4 +343,4 @@ def shift_clocks(match: Match, delta_ms: int) -> Match:
 def rematch_of(match: Match, match_id: str, now: int) -> tuple[Match, Match]:
     """The old match pointing at its rematch, and the rematch with seats swapped."""
     fresh = new_match(match_id, match.game, match.clocks, now, (match.seats[1], match.seats[0]))
-    return replace(match, next_match=match_id), fresh
+    return replace(match, next_match=match_id), replace(fresh, rated=match.rated)

@@ -28,6 +28,11 @@ def _seat_from(data: dict[str, Any] | None) -> Seat | None:
     return Seat(data["player"], data["name"], data["bot"], data["online"], data["grace"])
 
 
+def _score(data: list[int] | None) -> tuple[int, int] | None:
+    """A record written before games could end by score has no `score`."""
+    return None if data is None else (int(data[0]), int(data[1]))
+
+
 def to_record(match: Match) -> dict[str, Any]:
     result = match.result
     return {
@@ -49,12 +54,14 @@ def to_record(match: Match) -> dict[str, Any]:
         "deadline": match.deadline,
         "result": None
         if result is None
-        else {"winner": result.winner, "reason": result.reason.value, "line": list(result.line)},
+        else {"winner": result.winner, "reason": result.reason.value, "line": list(result.line),
+              "score": None if result.score is None else list(result.score)},
         "rematch": list(match.rematch),
         "next_match": match.next_match,
         "room": match.room,
         "watchers": match.watchers,
         "recent": [list(entry) for entry in match.recent],
+        "rated": match.rated,
     }
 
 
@@ -75,7 +82,8 @@ def from_record(data: dict[str, Any]) -> Match:
         deadline=data["deadline"],
         result=None
         if result is None
-        else Result(result["winner"], Reason(result["reason"]), tuple(result["line"])),
+        else Result(result["winner"], Reason(result["reason"]), tuple(result["line"]),
+                    _score(result.get("score"))),
         rematch=(bool(data["rematch"][0]), bool(data["rematch"][1])),
         next_match=data["next_match"],
         room=data["room"],
@@ -84,4 +92,5 @@ def from_record(data: dict[str, Any]) -> Match:
             (int(s), r, int(m), None if c is None else int(c), int(v))
             for s, r, m, c, v in data["recent"]
         ),
+        rated=bool(data.get("rated", False)),  # records older than ratings: unrated
     )

@@ -45,6 +45,7 @@ def advance(current: Phase, to: Phase) -> Phase:
 class Reason(StrEnum):
     LINE = "line"
     DRAW = "draw"
+    SCORE = "score"  # a game decided by count (othello's discs): see Result.score
     RESIGN = "resign"
     TIMEOUT = "timeout"
     ABANDONED = "abandoned"
@@ -76,6 +77,8 @@ class Result:
     winner: int | None
     reason: Reason
     line: tuple[int, ...] = ()
+    score: tuple[int, int] | None = None
+    """Seat 0's and seat 1's counts when the reason is `score`, else None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +90,9 @@ class Match:
     position: Position
     phase: Phase = Phase.WAITING
     seats: tuple[Seat | None, Seat | None] = (None, None)
-    moves: tuple[int, ...] = ()
+    moves: tuple[int | None, ...] = ()
+    """The record: each move, and None right after a move that made the opponent pass
+    (the rules passed it over: the mover is to move again)."""
     version: int = 0
     turn_version: int = 0
     deadline: int | None = None
@@ -99,6 +104,9 @@ class Match:
     recent: tuple[tuple[int, Ref, int, int | None, int], ...] = ()
     """(seat, ref, move, chosen-on version, committed version) of recent moves: a command
     resent after a lost ack matches all four and is acked again, not replayed."""
+    rated: bool = False
+    """Counts for the players' ratings when it ends (quick match, or a room opened
+    `rated`); the store rates it only between two humans or two bot programs."""
 
     def seat_of(self, player: str) -> int | None:
         for index, seat in enumerate(self.seats):

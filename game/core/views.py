@@ -83,7 +83,10 @@ def _result(match: Match) -> dict[str, Any] | None:
     result = match.result
     if result is None:
         return None
-    return {"line": list(result.line), "reason": result.reason._value_, "winner": result.winner}
+    view = {"line": list(result.line), "reason": result.reason._value_, "winner": result.winner}
+    if result.score is not None:  # only a game decided by count has one
+        view["score"] = list(result.score)
+    return view
 
 
 class Views(NamedTuple):

@@ -90,6 +90,8 @@ class Hello(ClientMessage):
     type: Literal["hello"]
     name: PlayerName | None = None
     token: Token | None = None
+    bot: bool = False
+    """A program playing: rated only against other bots, on their own leaderboard."""
 
 
 class Queue(ClientMessage):
@@ -113,6 +115,8 @@ class CreateRoom(ClientMessage):
     game: GameName
     turn_seconds: Annotated[int, Field(ge=5, le=7 * 86400)] | None = None
     grace_seconds: Annotated[int, Field(ge=5, le=86400)] | None = None
+    rated: bool = False
+    """The match counts for both players' ratings (quick matches always do)."""
 
 
 class JoinRoom(ClientMessage):
@@ -205,9 +209,13 @@ class PlayerView(BaseModel):
 class ResultView(BaseModel):
     model_config = ConfigDict(extra="ignore")
     winner: Literal[0, 1] | None
-    reason: Literal["line", "draw", "resign", "timeout", "abandoned", "aborted",
+    reason: Literal["line", "draw", "score", "resign", "timeout", "abandoned", "aborted",
                     "adjudicated"]
     line: list[int]
+    score: list[int] | None = Field(
+        default=None, min_length=2, max_length=2,
+        description="seat 0's and seat 1's counts (othello's discs), only with reason "
+        "`score`; absent otherwise")
 
 
 class View(BaseModel):
@@ -223,7 +231,9 @@ class View(BaseModel):
     players: list[PlayerView]
     deadline: int | None
     watchers: int
-    moves: list[int]
+    moves: list[int | None] = Field(
+        description="the moves in order; null right after a move that made the other "
+        "seat pass (othello), so the same seat moves again")
     result: ResultView | None
     rematch: list[bool]
 

@@ -45,7 +45,9 @@ def make_store(settings: Settings) -> Store:
         return MemoryStore()
     from game.store.sqlite import SQLiteStore
 
-    return SQLiteStore(settings.db, busy_timeout=settings.db_busy_timeout)
+    return SQLiteStore(settings.db, busy_timeout=settings.db_busy_timeout,
+                       history_days=settings.history_days,
+                       sweep_interval=settings.history_sweep_interval)
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:

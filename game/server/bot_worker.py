@@ -27,7 +27,7 @@ from typing import Any
 
 from game.bots import choose_move
 
-Job = tuple[str | None, str, str, tuple[int, ...], int | None, float, float]
+Job = tuple[str | None, str, str, tuple[int | None, ...], int | None, float, float]
 """(plugin, game, level, moves, seed, time_budget, deadline)"""
 Answer = tuple[str, Any]
 """("ready", pid), ("ok", move), ("overran", message) or ("error", message)"""
@@ -53,7 +53,7 @@ def run_bot(
     plugin: str | None,
     game: str,
     level: str,
-    moves: tuple[int, ...],
+    moves: tuple[int | None, ...],  # a record: None after a move that made a side pass
     seed: int | None,
     time_budget: float,
     deadline: float,

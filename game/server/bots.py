@@ -82,7 +82,7 @@ class BotRunner:
             raise
 
     async def choose(
-        self, game: str, level: str, moves: Sequence[int], seed: int | None = None,
+        self, game: str, level: str, moves: Sequence[int | None], seed: int | None = None,
         player: str = "", address: str | None = None,
     ) -> int:
         """The bot's move, for `player`'s match: that player's turns, and those of their

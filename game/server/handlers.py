@@ -128,14 +128,15 @@ class Handlers:
             if record is None:
                 raise ProtocolError(ErrorCode.BAD_TOKEN, "unknown token; say hello without one")
             token = msg.token
-            if msg.name and msg.name != record.name:
-                record = PlayerRecord(record.id, msg.name, record.token_hash)
+            if (msg.name and msg.name != record.name) or msg.bot != record.bot:
+                record = PlayerRecord(record.id, msg.name or record.name, record.token_hash,
+                                      msg.bot)
                 await self.hub.store.save_player(record)
         else:
             self._admit_new_player(conn)
             token = secrets.token_urlsafe(24)
             name = msg.name or f"Guest {secrets.randbelow(9000) + 1000}"
-            record = PlayerRecord(new_id(), name, token_hash(token))
+            record = PlayerRecord(new_id(), name, token_hash(token), msg.bot)
             await self.hub.store.save_player(record)
         previous = self.hub.connections.get(record.id)
         if previous is not None and previous is not conn:
@@ -252,7 +253,7 @@ class Handlers:
         for player in (pairing.first, pairing.second):
             other = self.hub.connections[player]
             seats.append(self._seat(other))
-        await self.hub.create(self.hub.new_match(msg.game, (seats[0], seats[1])))
+        await self.hub.create(self.hub.new_match(msg.game, (seats[0], seats[1]), rated=True))
 
     async def rematch(self, conn: Connection, msg: m.Rematch) -> None:
         """An offer that may start a new match counts against the same limits as any
@@ -291,7 +292,7 @@ class Handlers:
             clocks = replace(clocks, turn_ms=msg.turn_seconds * 1000)
         if msg.grace_seconds is not None:
             clocks = replace(clocks, grace_ms=msg.grace_seconds * 1000)
-        match = self.hub.new_match(msg.game, (self._seat(conn), None), clocks)
+        match = self.hub.new_match(msg.game, (self._seat(conn), None), clocks, rated=msg.rated)
         expires = match.created_at + match.clocks.room_ttl_ms
         room = self.lobby.open_room(msg.game, match.id, self._seat(conn).player, expires,
                                     address)

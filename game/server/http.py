@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel
 
-from game.bots import LEVELS
+from game.bots import LEVELS, levels_of
 from game.core.match import Phase
 from game.protocol.asyncapi import asyncapi_document
 from game.protocol.codec import encode_json_bytes
 from game.protocol.errors import ProtocolError
 from game.protocol.schema import protocol_schema
 from game.rules import GAMES, get_rules
+from game.server import ratings_api
 from game.server.clock import ManualClock
 from game.server.drain import Drain
+from game.server.history_api import finished_page
 from game.server.hub import Hub
 from game.server.listing import BadCursor, MatchListing
 from game.server.metrics import CONTENT_TYPE, metrics_allowed
@@ -70,7 +72,8 @@ async def games() -> dict[str, Any]:
     entries = []
     for name in GAMES:
         rules = get_rules(name)
-        entries.append({"id": name, "title": rules.title, "rows": rules.rows, "cols": rules.cols})
+        entries.append({"id": name, "title": rules.title, "rows": rules.rows, "cols": rules.cols,
+                        "bot_levels": list(levels_of(name))})
     return {"games": entries, "bot_levels": list(LEVELS)}
 
 
@@ -80,17 +83,30 @@ async def matches(
     limit: Annotated[int | None, Query(ge=1, description="matches in the page")] = None,
     cursor: Annotated[str | None, Query(max_length=100, description="an earlier page's "
                                         "`next`: the page that follows it")] = None,
+    status: Annotated[Literal["active", "finished"], Query(
+        description="`active` (live matches) or `finished` (the history)")] = "active",
+    before: Annotated[str | None, Query(max_length=100, description="the same as `cursor`")
+                      ] = None,
+    game: Annotated[str | None, Query(max_length=32, description="finished: of this game")
+                    ] = None,
+    player: Annotated[str | None, Query(max_length=64, description="finished: with this "
+                                        "player id in a seat")] = None,
 ) -> Response:
     """Live public matches, newest first, a page at a time (rooms still waiting for
     their second player are not listed): `{"matches": [...], "next": cursor or null,
-    "total": n}`."""
-    settings = _hub(request).settings
+    "total": n}`; with `status=finished`, finished matches newest end first
+    (`{"matches": [...], "next": cursor or null}`)."""
+    hub = _hub(request)
+    settings = hub.settings
     size = min(limit or settings.match_list_limit, settings.match_list_max_limit)
     try:
-        page = _listing(request).page(size, cursor)
+        if status == "finished":
+            body = await finished_page(hub.store, size, before or cursor, game, player)
+        else:
+            page = _listing(request).page(size, before or cursor)
+            body = {"matches": page.matches, "next": page.next, "total": page.total}
     except BadCursor as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
-    body = {"matches": page.matches, "next": page.next, "total": page.total}
     # encoded here: FastAPI's generic encoder walks every value and costs more than this
     return Response(encode_json_bytes(body), media_type="application/json")
 
@@ -112,6 +128,33 @@ async def match_detail(match_id: str, request: Request) -> dict[str, Any]:
     return {"match": match_id, "id": match_id,  # `id`: deprecated alias of `match`
             "version": live.match.version, "view": live.views.of(None),
             "moves": list(live.match.moves)}
+
+
+@router.get("/api/leaderboard")
+async def leaderboard(
+    request: Request,
+    game: Annotated[str, Query(max_length=32, description="an `id` of /api/games")],
+    pool: Annotated[Literal["human", "bot"], Query(
+        description="`human`, or `bot`: programs that said `bot` in `hello`")] = "human",
+) -> Response:
+    """Rated players of `game`, best first: `{"game", "pool", "players": [...],
+    "provisional": [...]}` (provisional: RD over 110, listed apart, unranked)."""
+    hub = _hub(request)
+    if game not in GAMES:
+        raise HTTPException(status_code=404, detail="no such game")
+    body = await ratings_api.leaderboard(hub.store, game, pool, hub.settings.leaderboard_limit)
+    return Response(encode_json_bytes(body), media_type="application/json")
+
+
+@router.get("/api/players/{player}")
+async def player_profile(player: str, request: Request) -> Response:
+    """A player's name, bot flag, rating in each game and recent finished matches."""
+    hub = _hub(request)
+    body = await ratings_api.player_profile(hub.store, player[:64],
+                                            hub.settings.profile_recent_matches)
+    if body is None:
+        raise HTTPException(status_code=404, detail="no such player")
+    return Response(encode_json_bytes(body), media_type="application/json")
 
 
 @router.get("/api/protocol")

@@ -250,9 +250,11 @@ class Hub:
         return live
 
     def new_match(
-        self, game: str, seats: tuple[Seat | None, Seat | None], clocks: Clocks | None = None
+        self, game: str, seats: tuple[Seat | None, Seat | None], clocks: Clocks | None = None,
+        rated: bool = False,
     ) -> Match:
-        return new_match(new_id(), game, clocks or self.clocks, self.clock.now_ms(), seats)
+        match = new_match(new_id(), game, clocks or self.clocks, self.clock.now_ms(), seats)
+        return replace(match, rated=True) if rated else match
 
     # ---- applying commands -----------------------------------------------------------
 
@@ -459,6 +461,10 @@ class Hub:
         error = transition.error
         if error is None or not isinstance(command, PlayMove):
             live.failures = 0
+            if error is None and isinstance(command, PlayMove):
+                # the opponent may have been passed over (othello): the bot moves again,
+                # which the change's own _after could not start while bot_busy was set
+                self._after(live)
             return
         if error.code is ErrorCode.UNAVAILABLE and live.match.phase is Phase.ACTIVE:
             # the store refused: searching again at once would loop on the failing store

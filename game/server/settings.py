@@ -253,6 +253,21 @@ class Settings(BaseSettings):
         "histograms time one move (one commit) in this many, the others cost nothing to "
         "speak of; 1 times every one, at about 1 us more per move")
 
+    # history and ratings (issue 17): finished matches kept in the SQLite store
+    history_days: int = Field(
+        365, ge=0, le=36_500, description="finished matches older than this many days "
+        "(by end time) are deleted from the SQLite store by a sweep every "
+        "history_sweep_interval; 0 keeps them forever. The in-memory store keeps its "
+        "latest 10000 finished matches instead")
+    history_sweep_interval: float = Field(
+        3600.0, gt=0, le=86_400, description="seconds between two sweeps of expired "
+        "finished matches (each deletes at most 1000, in the writer thread)")
+    leaderboard_limit: int = Field(
+        100, ge=1, le=1000, description="players listed by GET /api/leaderboard, in each "
+        "of its two lists (ranked, provisional)")
+    profile_recent_matches: int = Field(
+        20, ge=1, le=200, description="finished matches listed by GET /api/players/{player}")
+
     # running it: logs and processes (issue 18, checked settings)
     log_level: LogLevel = Field(
         "info", description="least important events logged: debug, info, warning, error, "

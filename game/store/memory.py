@@ -9,24 +9,37 @@ pauses.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import orjson
 
 from game.core.match import Match, Phase
 from game.core.records import from_record, to_record
-from game.store.base import PlayerRecord, VersionConflict
+from game.store.base import (
+    FinishedPage,
+    PlayerRating,
+    PlayerRecord,
+    VersionConflict,
+    history_page,
+)
+from game.store.memory_ratings import MemoryRatings
 
 
 class MemoryStore:
-    def __init__(self, keep_finished: int = 10_000) -> None:
+    def __init__(self, keep_finished: int = 10_000,
+                 wall_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000) -> None:
         self._matches: dict[str, Match] = {}
         """Matches not finished yet."""
-        self._finished: OrderedDict[str, tuple[int, bytes]] = OrderedDict()
-        """Finished matches: (version, JSON record), oldest first."""
+        self._finished: OrderedDict[str, tuple[int, int, bytes]] = OrderedDict()
+        """Finished matches: (version, ended_at, JSON record), oldest end first."""
+        self._wall_ms = wall_ms
         self._keep_finished = keep_finished
         self._players: dict[str, PlayerRecord] = {}
+        self._ids: dict[str, PlayerRecord] = {}
+        self._ratings = MemoryRatings()
         self._alive: int | None = None
 
     async def open(self) -> None:
@@ -62,8 +75,12 @@ class MemoryStore:
             self._matches[match.id] = match
             return
         self._matches.pop(match.id, None)
-        self._finished[match.id] = (match.version, orjson.dumps(to_record(match)))
-        self._finished.move_to_end(match.id)
+        self._ratings.rate(match, self._ids)
+        earlier = self._finished.get(match.id)
+        ended_at = self._wall_ms() if earlier is None else earlier[1]
+        self._finished[match.id] = (match.version, ended_at, orjson.dumps(to_record(match)))
+        if earlier is None:
+            self._finished.move_to_end(match.id)
         while len(self._finished) > self._keep_finished:
             self._finished.popitem(last=False)
 
@@ -72,25 +89,58 @@ class MemoryStore:
         if current is not None:
             return current
         finished = self._finished.get(match_id)
-        return None if finished is None else from_record(orjson.loads(finished[1]))
+        return None if finished is None else from_record(orjson.loads(finished[2]))
 
     async def live_matches(self) -> list[Match]:
         return list(self._matches.values())
 
     async def unstarted_rematches(self) -> list[Match]:
         found = []
-        for _, record in self._finished.values():
+        for _, _, record in self._finished.values():
             match = from_record(orjson.loads(record))
             if all(match.rematch) and (match.next_match is None
                                        or self._version_of(match.next_match) == 0):
                 found.append(match)
         return found
 
+    async def finished_matches(self, game: str | None = None, player: str | None = None,
+                               before: tuple[int, str] | None = None,
+                               limit: int = 50) -> FinishedPage:
+        # ordered by end time, then id: the cache's order is end time only
+        entries = sorted(((at, match_id, record)
+                          for match_id, (_, at, record) in self._finished.items()
+                          if before is None or (at, match_id) < before), reverse=True)
+        found: list[tuple[int, Match]] = []
+        for at, _, record in entries:
+            match = from_record(orjson.loads(record))
+            if (game is None or match.game == game) and (
+                    player is None or match.seat_of(player) is not None):
+                found.append((at, match))
+                if len(found) > limit:
+                    break
+        return history_page(found, limit)
+
     async def save_player(self, player: PlayerRecord) -> None:
         self._players[player.token_hash] = player
+        self._ids[player.id] = player
 
     async def player_by_token_hash(self, token_hash: str) -> PlayerRecord | None:
         return self._players.get(token_hash)
+
+    async def player_by_id(self, player_id: str) -> PlayerRecord | None:
+        return self._ids.get(player_id)
+
+    async def ratings_of(self, player_id: str) -> list[PlayerRating]:
+        return self._ratings.of(player_id)
+
+    async def leaderboard(self, game: str, pool: str, provisional: bool,
+                          limit: int) -> list[PlayerRating]:
+        return [replace(entry, name=self._name(entry.player))
+                for entry in self._ratings.board(game, pool, provisional, limit)]
+
+    def _name(self, player_id: str) -> str:
+        record = self._ids.get(player_id)
+        return "" if record is None else record.name
 
     async def last_alive(self) -> int | None:
         return self._alive

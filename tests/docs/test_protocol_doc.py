@@ -242,7 +242,7 @@ def test_the_http_answers_are_the_documented_ones(server: ServerProcess) -> None
         for key in answers[path].json():
             assert f'"{key}"' in section, (path, key)
     for entry in answers["/api/games"].json()["games"]:
-        assert set(entry) == {"id", "title", "rows", "cols"}
+        assert set(entry) == {"id", "title", "rows", "cols", "bot_levels"}
     missing = httpx.get(f"{server.http}/api/matches/no-such-match", timeout=10)
     assert missing.status_code == 404 and missing.json() == {"detail": "no such match"}
     for key in ("match", "id", "game", "status", "players", "moves", "watchers",

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from game.rules import get_rules
+from game.rules import GAMES, get_rules
 from tests.support import Client, ServerProcess, connect, play_out, seated, start_server
 
 TTT_WIN = [0, 3, 1, 4, 2]  # X takes the top row
@@ -151,7 +151,8 @@ async def test_a_match_against_each_bot_level_ends(
 
 def test_http_api(server: ServerProcess) -> None:
     games = httpx.get(f"{server.http}/api/games").json()
-    assert [g["id"] for g in games["games"]] == ["tictactoe", "connect4"]
+    assert [g["id"] for g in games["games"]] == list(GAMES)
+    assert {"tictactoe", "connect4", "othello"} <= set(GAMES)
     assert games["bot_levels"] == ["random", "easy", "medium", "hard"]
     assert httpx.get(f"{server.http}/healthz").json()["ok"] is True
     assert httpx.get(f"{server.http}/api/matches/nope").status_code == 404

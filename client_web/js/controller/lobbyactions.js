@@ -6,6 +6,7 @@
 
 import { State } from "../connection.js";
 import { GAMES } from "../describe.js";
+import { rendererFor } from "../render/index.js";
 
 export const DEFAULT_GAMES = Object.entries(GAMES).map(([id, g]) => ({ id, title: g.title, rows: g.rows, cols: g.cols }));
 export const DEFAULT_LEVELS = ["random", "easy", "medium", "hard"];
@@ -119,6 +120,8 @@ export function createLobbyActions(ctx) {
   // --- HTTP: games and live matches -----------------------------------------
 
   function showGames(games, levels) {
+    // a game the server serves but this page cannot draw yet is for bots and the SDK
+    games = games.filter((g) => rendererFor(g.id) !== null);
     ctx.lobby.setGames(games, levels, { game: storage.getGame() ?? undefined, level: storage.getLevel() ?? undefined });
   }
 
@@ -164,7 +167,8 @@ export function createLobbyActions(ctx) {
       const res = await fetch("/api/matches", { headers: { Accept: "application/json" }, cache: "no-store" });
       if (!res.ok) throw new Error(String(res.status));
       const data = await res.json();
-      const matches = uniqueMatches(Array.isArray(data.matches) ? data.matches : []).sort((a, b) => (b.watchers ?? 0) - (a.watchers ?? 0) || (b.started_at ?? 0) - (a.started_at ?? 0));
+      const drawable = (Array.isArray(data.matches) ? data.matches : []).filter((m) => rendererFor(m?.game) !== null);
+      const matches = uniqueMatches(drawable).sort((a, b) => (b.watchers ?? 0) - (a.watchers ?? 0) || (b.started_at ?? 0) - (a.started_at ?? 0));
       // the first page of the list (newest first); `total` counts every live match
       ctx.lobby.setLive(matches, { total: Number.isInteger(data.total) ? data.total : undefined });
     } catch {

@@ -78,12 +78,21 @@ class Keys:
         return f"{self.ns}:live"
 
     @property
+    def ended(self) -> str:
+        """Finished match ids by end time (epoch ms): the history's index."""
+        return f"{self.ns}:ended"
+
+    @property
     def alive(self) -> str:
         return f"{self.ns}:alive"
 
     def player(self, token_hash: str) -> str:
         """Hash: `id`, `name` of the player whose token hashes to `token_hash`."""
         return f"{self.ns}:player:{_plain(token_hash, 'token hash')}"
+
+    def player_id(self, player_id: str) -> str:
+        """String: the token hash of the player with this id (for `/api/players/{id}`)."""
+        return f"{self.ns}:player-id:{_plain(player_id, 'player id')}"
 
     def inbox(self, player: str) -> str:
         """Sharded channel of notices to one player (see `feed.Inbox`)."""

@@ -155,6 +155,24 @@ class MatchRecords:
         done = [w.match_id for w in writes if w.finished]
         if done:
             await self.redis.call(lambda r: r.zrem(self.keys.live, *done))
+            ended = dict.fromkeys(done, self.now_ms())
+            # nx: a finished match written again (a rematch offer) keeps its end time
+            await self.redis.call(lambda r: r.zadd(self.keys.ended, ended, nx=True))
+
+    async def ended_ids(self, before: tuple[int, str] | None, count: int,
+                        skip: int) -> tuple[int, list[tuple[int, str]]]:
+        """How many index entries were read, and the (ended_at, id) among them older
+        than `before`, newest first."""
+        top = "+inf" if before is None else before[0]
+        raw: list[Any] = list(await self.redis.call(lambda r: r.zrevrangebyscore(
+            self.keys.ended, top, "-inf", start=skip, num=count, withscores=True)))
+        found = [(int(row[1]), as_bytes(row[0]).decode()) for row in raw]
+        return len(found), [entry for entry in found if before is None or entry < before]
+
+    async def forget_ended(self, match_ids: Sequence[str]) -> None:
+        """Drops index entries whose record expired (`finished_ttl_ms`)."""
+        if match_ids:
+            await self.redis.call(lambda r: r.zrem(self.keys.ended, *match_ids))
 
     async def record(self, match_id: str) -> Stored | None:
         """A match's stored version, phase and JSON record, or None."""

@@ -15,7 +15,7 @@ import orjson
 
 from game.core.match import Match
 from game.core.records import from_record, to_record
-from game.store.base import PlayerRecord
+from game.store.base import FinishedPage, PlayerRating, PlayerRecord, history_page
 from game.store.redis.client import Client, RedisClient, RedisOptions, as_bytes, lua
 from game.store.redis.matches import MatchRecords, Patches, Write
 
@@ -25,6 +25,9 @@ local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) end
 return 1
 """)
+
+
+HISTORY_SCAN = 5000
 
 
 def _wall_ms() -> int:
@@ -74,6 +77,30 @@ class RedisStore:
         stored = await self.matches.record(match_id)
         return None if stored is None else from_record(orjson.loads(stored.record))
 
+    async def finished_matches(self, game: str | None = None, player: str | None = None,
+                               before: tuple[int, str] | None = None,
+                               limit: int = 50) -> FinishedPage:
+        """From the `ended` index, filtered here: a filtered page reads at most
+        HISTORY_SCAN entries (records last `finished_ttl_ms`, 7 days by default)."""
+        found: list[tuple[int, Match]] = []
+        skip = 0
+        while len(found) <= limit and skip < HISTORY_SCAN:
+            read, ids = await self.matches.ended_ids(before, 200, skip)
+            skip += 200
+            stored = await self.matches.records([match_id for _, match_id in ids])
+            gone = [match_id for (_, match_id), row in zip(ids, stored, strict=True)
+                    if row is None]
+            await self.matches.forget_ended(gone)
+            skip -= len(gone)  # the removed entries no longer take places in the index
+            for (at, _), row in zip(ids, stored, strict=True):
+                match = None if row is None else from_record(orjson.loads(row.record))
+                if match is not None and (game is None or match.game == game) and (
+                        player is None or match.seat_of(player) is not None):
+                    found.append((at, match))
+            if read < 200:
+                break
+        return history_page(found[:limit + 1], limit)
+
     async def live_matches(self) -> list[Match]:
         return [from_record(orjson.loads(record))
                 for record in await self.matches.live_records()]
@@ -90,17 +117,34 @@ class RedisStore:
         async def run(client: Client) -> None:
             pipe = client.pipeline(transaction=False)
             pipe.hsetnx(key, "id", player.id)
-            pipe.hset(key, "name", player.name)
+            pipe.hset(key, mapping={"name": player.name, "bot": int(player.bot)})
+            pipe.set(self.keys.player_id(player.id), player.token_hash, nx=True)
             await pipe.execute()
 
         await self.redis.call(run)
 
     async def player_by_token_hash(self, token_hash: str) -> PlayerRecord | None:
         key = self.keys.player(token_hash)
-        found = await self.redis.call(lambda r: r.hmget(key, ["id", "name"]))
+        found = await self.redis.call(lambda r: r.hmget(key, ["id", "name", "bot"]))
         if found[0] is None:
             return None
-        return PlayerRecord(as_bytes(found[0]).decode(), as_bytes(found[1]).decode(), token_hash)
+        return PlayerRecord(as_bytes(found[0]).decode(), as_bytes(found[1]).decode(), token_hash,
+                            found[2] is not None and as_bytes(found[2]) == b"1")
+
+    async def player_by_id(self, player_id: str) -> PlayerRecord | None:
+        key = self.keys.player_id(player_id)
+        token_hash = await self.redis.call(lambda r: r.get(key))
+        return None if token_hash is None else await self.player_by_token_hash(
+            as_bytes(token_hash).decode())
+
+    async def ratings_of(self, player_id: str) -> list[PlayerRating]:
+        """Not rated in the Redis mode yet: the commit is one Lua script, and rating
+        there needs Glicko-2 in it (or a second, idempotent step)."""
+        return []
+
+    async def leaderboard(self, game: str, pool: str, provisional: bool,
+                          limit: int) -> list[PlayerRating]:
+        return []
 
     async def last_alive(self) -> int | None:
         value = await self.redis.call(lambda r: r.get(self.keys.alive))
