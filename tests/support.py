@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,6 +112,30 @@ def start_server(tmp: Path, **settings: Any) -> ServerProcess:
     server = ServerProcess(free_port(), env, tmp / f"server-{time.monotonic_ns()}.log")
     server.start()
     return server
+
+
+def serving_sqlite(tmp: Path, **settings: Any) -> Iterator[ServerProcess]:
+    """A server on a real SQLite file in `tmp` for one test (a fixture's body)."""
+    proc = start_server(tmp, db=str(tmp / "game.sqlite3"), **settings)
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+def schema_refs(node: Any) -> list[str]:
+    """Every `$ref` string anywhere inside a JSON Schema document."""
+    found: list[str] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("$ref"), str):
+                found.append(item["$ref"])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
 
 
 def advance_clock(server: ServerProcess, ms: int) -> int:

@@ -13,7 +13,7 @@ import pytest
 from game.protocol import messages
 from game.protocol.asyncapi import asyncapi_document
 from game.protocol.schema import protocol_schema
-from tests.support import ServerProcess
+from tests.support import ServerProcess, schema_refs
 
 SERVER_TYPES = frozenset(
     cls.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
@@ -60,20 +60,6 @@ def test_the_schema_tells_good_messages_from_bad(published: dict[str, Any]) -> N
     assert not server.is_valid({"type": "error", "code": "no_such_code", "message": "…"})
 
 
-def _refs(node: Any) -> list[str]:
-    found: list[str] = []
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if isinstance(item.get("$ref"), str):
-                found.append(item["$ref"])
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return found
-
-
 def _resolve(document: dict[str, Any], ref: str) -> Any:
     assert ref.startswith("#/"), ref
     node: Any = document
@@ -88,7 +74,7 @@ def test_asyncapi_document_describes_every_message() -> None:
     assert document["servers"] == {"this": {"host": "games.example:8443", "protocol": "wss",
                                             "description": "this server"}}
     json.dumps(document)  # plain JSON data
-    for ref in _refs(document):
+    for ref in schema_refs(document):
         _resolve(document, ref)  # every reference resolves inside the document
     sent = {_resolve(document, m["$ref"])["$ref"]
             for m in document["operations"]["sendCommand"]["messages"]}

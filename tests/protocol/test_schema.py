@@ -19,7 +19,7 @@ import websockets
 from game.protocol.messages import CLIENT_TYPES, ServerMessage
 from game.protocol.schema import strict_server_schema
 from tests.hostile.harness import wait_until
-from tests.support import ROOT, ServerProcess, connect
+from tests.support import ROOT, ServerProcess, connect, schema_refs
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SERVER_TYPES = frozenset(
@@ -34,20 +34,6 @@ def published(server: ServerProcess) -> dict[str, Any]:
     response = httpx.get(f"{server.http}/api/protocol", timeout=10)
     assert response.status_code == 200
     return dict(response.json())
-
-
-def _refs(node: Any) -> list[str]:
-    found: list[str] = []
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if isinstance(item.get("$ref"), str):
-                found.append(item["$ref"])
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return found
 
 
 def _pointer(document: dict[str, Any], ref: str) -> Any:
@@ -67,7 +53,7 @@ def test_each_half_is_a_standalone_valid_2020_12_document(
     assert half["$schema"] == DIALECT
     jsonschema.Draft202012Validator.check_schema(half)  # the meta-schema check
     assert "discriminator" not in json.dumps(half).replace('"x-discriminator"', "")
-    refs = _refs(half)
+    refs = schema_refs(half)
     assert refs, "no references at all: the check below would prove nothing"
     for ref in refs:
         assert isinstance(_pointer(half, ref), dict), ref

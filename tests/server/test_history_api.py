@@ -12,7 +12,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support import Client, ServerProcess, connect, play_out, seated, start_server
+from tests.support import (
+    Client,
+    ServerProcess,
+    connect,
+    play_out,
+    seated,
+    serving_sqlite,
+)
 
 # tic-tac-toe: X takes the top row
 X_WINS = [0, 3, 1, 4, 2]
@@ -20,11 +27,7 @@ X_WINS = [0, 3, 1, 4, 2]
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    proc = start_server(tmp_path, db=str(tmp_path / "game.sqlite3"))
-    try:
-        yield proc
-    finally:
-        proc.stop()
+    yield from serving_sqlite(tmp_path)
 
 
 def finished(server: ServerProcess, **params: Any) -> dict[str, Any]:

@@ -16,18 +16,14 @@ import pytest
 
 from game.core.ratings import Rating, rate_game
 from tests.docs.test_protocol_doc import http_section
-from tests.support import Client, ServerProcess, connect, play_out, start_server
+from tests.support import Client, ServerProcess, connect, play_out, serving_sqlite
 
 X_WINS = [0, 3, 1, 4, 2]  # tic-tac-toe: seat 0 takes the top row
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    proc = start_server(tmp_path, db=str(tmp_path / "game.sqlite3"))
-    try:
-        yield proc
-    finally:
-        proc.stop()
+    yield from serving_sqlite(tmp_path)
 
 
 def get(server: ServerProcess, path: str, **params: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
-from tests.support import ServerProcess, start_server
+from tests.support import ServerProcess, serving_sqlite
 from tests.web.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -45,11 +45,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    proc = start_server(tmp_path, db=str(tmp_path / "game.sqlite3"))
-    try:
-        yield proc
-    finally:
-        proc.stop()
+    yield from serving_sqlite(tmp_path)
 
 
 @pytest.fixture
