@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests.support import stop_process
+
 REDIS_SERVER = shutil.which("redis-server")
 REDIS_CLI = shutil.which("redis-cli")
 START_TIMEOUT = 15.0
@@ -120,14 +122,7 @@ class RedisServer:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop_process(process, 10)
 
     def restart(self) -> None:
         self.stop()

@@ -114,6 +114,19 @@ def start_server(tmp: Path, **settings: Any) -> ServerProcess:
     return server
 
 
+def stop_process(process: subprocess.Popen[bytes] | None, timeout: float = 15.0) -> None:
+    """Terminate a helper process a test started (nginx, redis-server) and reap it,
+    killing it if it does not go within `timeout` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout)
+
+
 def serving_sqlite(tmp: Path, **settings: Any) -> Iterator[ServerProcess]:
     """A server on a real SQLite file in `tmp` for one test (a fixture's body)."""
     proc = start_server(tmp, db=str(tmp / "game.sqlite3"), **settings)

@@ -44,6 +44,7 @@ from tests.support import (
     play_out,
     seated,
     start_server,
+    stop_process,
 )
 
 NGINX = shutil.which("nginx") or next(
@@ -133,14 +134,7 @@ class Nginx:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(15)
+        stop_process(process, 15)
 
     def errors(self) -> str:
         log = self.directory / "error.log"
