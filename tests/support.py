@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -125,6 +127,16 @@ def stop_process(process: subprocess.Popen[bytes] | None, timeout: float = 15.0)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout)
+
+
+def load_script(path: Path) -> ModuleType:
+    """Import a script that is not in a package (the docs generators) as a module."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def serving_sqlite(tmp: Path, **settings: Any) -> Iterator[ServerProcess]:

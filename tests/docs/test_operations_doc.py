@@ -5,31 +5,19 @@ docs/performance.md."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 import sys
-from types import ModuleType
 
 from game.server.settings import Settings
-from tests.support import ROOT
+from tests.support import ROOT, load_script
 
 DOC_PATH = ROOT / "docs" / "operations.md"
 DOC = DOC_PATH.read_text()
 PERFORMANCE = (ROOT / "docs" / "performance.md").read_text()
 
 
-def _load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "gen_operations", ROOT / "docs" / "gen_operations.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _load_generator()
+gen = load_script(ROOT / "docs" / "gen_operations.py")
 
 
 def table_rows() -> dict[str, list[str]]:

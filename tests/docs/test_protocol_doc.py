@@ -5,12 +5,9 @@ code is documented, and the transcript is what a fresh server does today."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 import zlib
-from types import ModuleType
 from typing import Any
 
 import httpx
@@ -21,23 +18,13 @@ import pytest
 from game.protocol.errors import CloseCode, ErrorCode
 from game.protocol.messages import CLIENT_TYPES
 from game.protocol.patch import apply_patch, canonical_json, view_hash
-from tests.support import ROOT, ServerProcess
+from tests.support import ROOT, ServerProcess, load_script
 
 DOC_PATH = ROOT / "docs" / "protocol.md"
 FENCE = re.compile(r"^```(\w*)\n(.*?)\n```$", re.DOTALL | re.MULTILINE)
 
 
-def _load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "gen_protocol_examples", ROOT / "docs" / "gen_protocol_examples.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _load_generator()
+gen = load_script(ROOT / "docs" / "gen_protocol_examples.py")
 DOC = DOC_PATH.read_text()
 SECTIONS: dict[str, str] = gen.sections_of(DOC)
 
