@@ -71,7 +71,7 @@ def match_detail(hub: Hub, live: LiveMatch) -> dict[str, Any]:
     watchers = sorted((connection_entry(hub, conn) for conn in live.watchers),
                       key=lambda entry: str(entry["player"]))
     return {"summary": match_summary(hub, live), "record": record,
-            "view": live.views.of(None), "moves": list(match.moves), "watchers": watchers}
+            "view": hub.views(live).of(None), "moves": list(match.moves), "watchers": watchers}
 
 
 def connection_page(hub: Hub, limit: int, cursor: str | None) -> dict[str, Any]:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from fastapi import FastAPI, WebSocket
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from game.core.lobby import Lobby, RoomEntry
+from game.core.lobby import RoomEntry
 from game.core.match import Phase
 from game.server.admin import router as admin_router
 from game.server.bots import BotRunner
@@ -23,12 +23,16 @@ from game.server.handlers import Handlers
 from game.server.http import router
 from game.server.hub import Hub
 from game.server.listen import url_of
+from game.server.lobby_port import LobbyPort, LocalLobby
 from game.server.metrics import Metrics
 from game.server.session import ENDPOINT_KEY, Endpoint, Gate
 from game.server.settings import Settings
 from game.server.ws import serve_socket
 from game.store.base import Store
 from game.store.memory import MemoryStore
+
+if TYPE_CHECKING:
+    from game.server.cluster.wiring import Cluster
 
 log = structlog.get_logger("game.app")
 WEB_ROOT = Path(__file__).resolve().parents[2] / "client_web"
@@ -54,13 +58,22 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     settings = settings or Settings()
     if settings.validate_outgoing:
         enable_outgoing_validation()
-    clock = clock or (ManualClock() if settings.test_clock else SystemClock())
-    store = make_store(settings)
     metrics = Metrics(settings.metrics_timing_sample)  # one registry per app: GET /metrics
     bots = BotRunner(settings.bot_workers, settings.bot_time_budget, settings.bot_plugins,
                      queue_limit=settings.bot_queue_limit, metrics=metrics)
-    hub = Hub(settings, store, clock, bots, Lobby(), metrics)
-    lobby = hub.lobby
+    cluster: Cluster | None = None
+    lobby: LobbyPort
+    if settings.redis_url is not None:
+        from game.server.cluster.wiring import build_cluster
+
+        cluster = build_cluster(settings, bots, metrics)
+        hub: Hub = cluster.hub
+        lobby, store = cluster.hub.redis_lobby, cluster.hub.store
+    else:
+        clock = clock or (ManualClock() if settings.test_clock else SystemClock())
+        store = make_store(settings)
+        lobby = LocalLobby()
+        hub = Hub(settings, store, clock, bots, lobby, metrics)
     handlers = Handlers(hub, lobby)
     gate = Gate(settings, metrics)
     metrics.watch(hub, gate)
@@ -68,9 +81,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        if cluster is not None:
+            async with _cluster_lifespan(cluster, endpoint) as state:
+                yield state
+            return
+        assert isinstance(lobby, LocalLobby)
         await store.open()
         last = await store.last_alive()
-        now = clock.now_ms()
+        now = hub.clock.now_ms()
         downtime = max(0, now - last) if last is not None else 0
         live = await store.live_matches()
         await hub.resume(live, downtime)
@@ -79,7 +97,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             if match.phase is Phase.WAITING and match.room is not None and owner is not None:
                 expires = match.created_at + match.clocks.room_ttl_ms
                 entry = RoomEntry(match.room, match.game, match.id, owner.player, expires)
-                lobby.restore_room(entry)
+                lobby.core.restore_room(entry)
         await hub.recover_rematches(await store.unstarted_rematches())
         await store.heartbeat(now)
         hub.spawn(_heartbeat(hub))
@@ -97,7 +115,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             await hub.shutdown()
             # the clocks stood still from the drain's start: the downtime counts from there
             stopped = hub.stopped_at
-            await store.heartbeat(stopped if stopped is not None else clock.now_ms())
+            await store.heartbeat(stopped if stopped is not None else hub.clock.now_ms())
             await store.close()
             bots.close()
             log.info("server_stopped")
@@ -123,6 +141,22 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     if WEB_ROOT.is_dir():
         app.mount("/", StaticFiles(directory=WEB_ROOT, html=True), name="web")
     return app
+
+
+@asynccontextmanager
+async def _cluster_lifespan(cluster: Cluster, endpoint: Endpoint) -> AsyncIterator[dict[str, Any]]:
+    hub = cluster.hub
+    await cluster.start()
+    await hub.bots.start()
+    settings = hub.settings
+    log.info("server_started", url=url_of(settings.host, settings.port), redis=True,
+             pid=hub.pid)
+    try:
+        yield {ENDPOINT_KEY: endpoint}
+    finally:
+        await cluster.stop()
+        hub.bots.close()
+        log.info("server_stopped")
 
 
 async def _heartbeat(hub: Hub) -> None:

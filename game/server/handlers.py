@@ -10,14 +10,14 @@ from typing import Any
 import structlog
 
 from game.bots import LEVELS
-from game.core.lobby import Lobby
-from game.core.match import Join, OfferRematch, Phase, PlayMove, Presence, Resign, Seat
+from game.core.match import Join, OfferRematch, Phase, PlayMove, Resign, Seat
 from game.core.quotas import AddressQuota, address_key
 from game.protocol import messages as m
 from game.protocol.errors import CloseCode, ErrorCode, ProtocolError
 from game.rules import GAMES
 from game.server.connection import Connection
 from game.server.hub import Hub, new_id
+from game.server.lobby_port import LobbyPort
 from game.store.base import PlayerRecord
 
 log = structlog.get_logger("game.handlers")
@@ -44,7 +44,7 @@ def _check_game(game: str) -> None:
 
 
 class Handlers:
-    def __init__(self, hub: Hub, lobby: Lobby) -> None:
+    def __init__(self, hub: Hub, lobby: LobbyPort) -> None:
         self.hub = hub
         self.lobby = lobby
         self.metrics = hub.metrics
@@ -91,7 +91,7 @@ class Handlers:
         elif isinstance(msg, m.Queue):
             await self.queue(conn, msg)
         elif isinstance(msg, m.Unqueue):
-            game = self.lobby.dequeue(conn.player)
+            game = await self.lobby.dequeue(conn.player)
             conn.send({"type": "unqueued", "game": game, "ref": msg.id})
         elif isinstance(msg, m.CreateRoom):
             await self.create_room(conn, msg)
@@ -143,11 +143,12 @@ class Handlers:
             previous.player = None
             # the older connection's queue entry goes with it: the newer one never asked
             # to queue (and its `disconnect` no longer speaks for the player)
-            self.lobby.dequeue(record.id)
+            await self.lobby.dequeue(record.id)
             previous.close(CloseCode.REPLACED, "replaced by a newer connection")
         conn.player, conn.name = record.id, record.name
         self.hub.connections[record.id] = conn
-        live_ids = self.hub.live_matches_of(record.id)
+        await self.hub.arrived(conn)
+        live_ids = await self.hub.matches_of(record.id)
         conn.send({"type": "welcome", "player": record.id, "name": record.name, "token": token,
                    "matches": live_ids, "ref": msg.id})
         structlog.contextvars.bind_contextvars(player=record.id)
@@ -156,7 +157,7 @@ class Handlers:
             live = await self.hub.live(match_id)
             seat = live.match.seat_of(record.id)
             conn.send(self.hub.snapshot(live, seat))
-            await self.hub.submit(match_id, Presence(record.id, True))
+            await self.hub.present(record.id, match_id)
 
     def _check_name(self, name: str | None) -> None:
         """Names are cleaned when the message is parsed (`messages.clean_name`); one
@@ -192,20 +193,19 @@ class Handlers:
         if player is None or self.hub.connections.get(player) is not conn:
             return
         del self.hub.connections[player]
-        self.lobby.dequeue(player)
+        await self.lobby.dequeue(player)
         if self.hub.stopping:
             return
-        for match_id in self.hub.live_matches_of(player):
-            await self.hub.submit(match_id, Presence(player, False))
+        await self.hub.left(player)
 
     # ---- lobby -----------------------------------------------------------------------
 
-    def _check_room_for_another(self, conn: Connection) -> None:
+    async def _check_room_for_another(self, conn: Connection) -> None:
         """A player holds at most `max_live_matches_per_player` live matches (rooms
         waiting included), so a hostile client cannot fill memory with open rooms or
         abandoned bot matches."""
         assert conn.player is not None
-        if self._at_match_cap(conn.player):
+        if await self._at_match_cap(conn.player):
             limit = self.hub.settings.max_live_matches_per_player
             self.metrics.refused("live_matches")
             raise ProtocolError(
@@ -213,18 +213,18 @@ class Handlers:
                 f"you already have {limit} live matches; finish or resign one first",
             )
 
-    def _at_match_cap(self, player: str) -> bool:
-        held = len(self.hub.player_matches.get(player, ()))
+    async def _at_match_cap(self, player: str) -> bool:
+        held = await self.hub.live_match_count(player)
         return held >= self.hub.settings.max_live_matches_per_player
 
-    def _unqueue_over_cap(self, game: str) -> None:
+    async def _unqueue_over_cap(self, game: str) -> None:
         """Before pairing: a waiting player who reached the live-match cap while in the
         queue (rooms, bot matches) is taken out and told so; whoever queues next is
         paired with the next one waiting, or waits in turn."""
-        while (waiting := self.lobby.first_waiting(game)) is not None:
-            if not self._at_match_cap(waiting):
+        while (waiting := await self.lobby.first_waiting(game)) is not None:
+            if not await self._at_match_cap(waiting):
                 return
-            self.lobby.dequeue(waiting)
+            await self.lobby.dequeue(waiting)
             conn = self.hub.connections.get(waiting)
             if conn is None:
                 continue
@@ -243,16 +243,13 @@ class Handlers:
     async def queue(self, conn: Connection, msg: m.Queue) -> None:
         assert conn.player is not None
         _check_game(msg.game)
-        self._check_room_for_another(conn)
-        self._unqueue_over_cap(msg.game)
-        pairing = self.lobby.enqueue(conn.player, msg.game)
+        await self._check_room_for_another(conn)
+        await self._unqueue_over_cap(msg.game)
+        pairing = await self.lobby.enqueue(conn.player, msg.game)
         conn.send({"type": "queued", "game": msg.game, "ref": msg.id})
         if pairing is None:
             return
-        seats = []
-        for player in (pairing.first, pairing.second):
-            other = self.hub.connections[player]
-            seats.append(self._seat(other))
+        seats = [await self.hub.seat_for(player) for player in (pairing.first, pairing.second)]
         await self.hub.create(self.hub.new_match(msg.game, (seats[0], seats[1]), rated=True))
 
     async def rematch(self, conn: Connection, msg: m.Rematch) -> None:
@@ -267,7 +264,7 @@ class Handlers:
                 or match.next_match is not None):
             await self._command(conn, msg.match, command, msg.id)  # the core answers
             return
-        self._check_room_for_another(conn)
+        await self._check_room_for_another(conn)
         opponent = match.seats[1 - seat]
         if opponent is None or opponent.bot is None:
             await self._command(conn, msg.match, command, msg.id)
@@ -277,10 +274,10 @@ class Handlers:
 
     async def create_room(self, conn: Connection, msg: m.CreateRoom) -> None:
         _check_game(msg.game)
-        self._check_room_for_another(conn)
+        await self._check_room_for_another(conn)
         address = address_key(conn.address)
         limit = self.hub.settings.max_open_rooms_per_address
-        if self.lobby.open_rooms_at(address) >= limit:
+        if await self.lobby.open_rooms_at(address) >= limit:
             self.metrics.refused("rooms")
             raise ProtocolError(
                 ErrorCode.RATE_LIMITED,
@@ -294,39 +291,39 @@ class Handlers:
             clocks = replace(clocks, grace_ms=msg.grace_seconds * 1000)
         match = self.hub.new_match(msg.game, (self._seat(conn), None), clocks, rated=msg.rated)
         expires = match.created_at + match.clocks.room_ttl_ms
-        room = self.lobby.open_room(msg.game, match.id, self._seat(conn).player, expires,
-                                    address)
+        room = await self.lobby.open_room(msg.game, match.id, self._seat(conn).player, expires,
+                                          address)
         match = replace(match, room=room.code)
         answer = {"type": "room", "code": room.code, "game": msg.game, "match": match.id,
                   "ref": msg.id}
         try:
             await self.hub.create(match, first=(conn, answer))
         except ProtocolError:
-            self.lobby.close_room(room.code)  # never stored: no code may lead to it
+            await self.lobby.close_room(room.code)  # never stored: no code may lead to it
             raise
 
     async def join_room(self, conn: Connection, msg: m.JoinRoom) -> None:
-        room = self.lobby.room(msg.code)
+        room = await self.lobby.room(msg.code)
         assert conn.player is not None
-        if room.match not in self.hub.player_matches.get(conn.player, ()):
-            self._check_room_for_another(conn)  # sitting in it already: answered below
+        if room.match not in await self.hub.matches_of(conn.player):
+            await self._check_room_for_another(conn)  # sitting in it already: answered below
         transition = await self.hub.submit(room.match, Join(self._seat(conn)))
         if transition.error is not None:
             raise transition.error
         if transition.match.phase is not Phase.WAITING:
-            self.lobby.close_room(room.code)
+            await self.lobby.close_room(room.code)
         assert conn.player is not None
         if not transition.changed:
             live = await self.hub.live(room.match)
             conn.send(self.hub.snapshot(live, live.match.seat_of(conn.player), msg.id))
             return
-        self.hub.player_matches.setdefault(conn.player, set()).add(room.match)
+        await self.hub.seated(conn.player, room.match)
         conn.send({"type": "ack", "ref": msg.id, "match": room.match,
                    "version": transition.match.version})
 
     async def play_bot(self, conn: Connection, msg: m.PlayBot) -> None:
         _check_game(msg.game)
-        self._check_room_for_another(conn)
+        await self._check_room_for_another(conn)
         if msg.level not in LEVELS and msg.level not in self.hub.settings.bot_plugins:
             known = ", ".join(LEVELS)
             raise ProtocolError(ErrorCode.BAD_MESSAGE, f"unknown bot level; known: {known}")

@@ -21,6 +21,20 @@ Patch = tuple[int, int, list[dict[str, Any]], int]
 """(version, at, ops, hash) of one viewer's patch."""
 
 
+def encode_steps(steps: dict[Viewer, Step]) -> bytes:
+    """One version's three patches as one JSON array: (ops, hash) of seat 0, seat 1
+    and the spectators."""
+    seat0, seat1, spectators = steps[0], steps[1], steps[None]
+    return orjson.dumps((seat0.ops, seat0.hash, seat1.ops, seat1.hash,
+                         spectators.ops, spectators.hash))
+
+
+def decode_steps(blob: bytes) -> dict[Viewer, Step]:
+    """The inverse of `encode_steps`."""
+    record = orjson.loads(blob)
+    return {viewer: Step(record[index], record[index + 1]) for viewer, index in _INDEX.items()}
+
+
 class History:
     __slots__ = ("_entries",)
 
@@ -28,9 +42,11 @@ class History:
         self._entries: deque[tuple[int, int, bytes]] = deque(maxlen=limit)
 
     def add(self, version: int, at: int, steps: dict[Viewer, Step]) -> None:
-        seat0, seat1, spectators = steps[0], steps[1], steps[None]
-        blob = orjson.dumps((seat0.ops, seat0.hash, seat1.ops, seat1.hash,
-                             spectators.ops, spectators.hash))
+        self._entries.append((version, at, encode_steps(steps)))
+
+    def add_blob(self, version: int, at: int, blob: bytes) -> None:
+        """Add a version's patches already encoded as `encode_steps` does (the Redis
+        mode receives them so from the committing process)."""
         self._entries.append((version, at, blob))
 
     def keep_last(self, count: int) -> None:

@@ -126,7 +126,7 @@ async def match_detail(match_id: str, request: Request) -> dict[str, Any]:
     except ProtocolError:
         raise HTTPException(status_code=404, detail="no such match") from None
     return {"match": match_id, "id": match_id,  # `id`: deprecated alias of `match`
-            "version": live.match.version, "view": live.views.of(None),
+            "version": live.match.version, "view": hub.views(live).of(None),
             "moves": list(live.match.moves)}
 
 

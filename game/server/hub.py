@@ -17,7 +17,6 @@ from typing import Any
 
 import structlog
 
-from game.core.lobby import Lobby
 from game.core.match import (
     Clocks,
     Command,
@@ -36,13 +35,14 @@ from game.core.match import (
     shift_clocks,
 )
 from game.core.quotas import address_key
-from game.core.views import Viewer, Views, updates, views_of
+from game.core.views import Step, Viewer, Views, updates, views_of
 from game.protocol.errors import ErrorCode, ProtocolError
 from game.protocol.patch import view_hash
 from game.server.bots import BotFailed, BotRunner
 from game.server.clock import Clock, ManualClock
 from game.server.connection import Connection, Outgoing
 from game.server.history import History
+from game.server.lobby_port import LobbyPort
 from game.server.metrics import Metrics
 from game.server.settings import Settings
 from game.server.stall import StallWatch, StoreOutage
@@ -51,6 +51,9 @@ from game.store.base import Store, VersionConflict
 log = structlog.get_logger("game.hub")
 FINISHED_HISTORY = 4
 """Versions of patches kept once a match is over (the last moves and the ending)."""
+CONFLICT_RETRIES = 3
+"""Times a command is handled again after another process committed first."""
+CONFLICT = ProtocolError(ErrorCode.UNAVAILABLE, "the match moved on elsewhere; sync and retry")
 
 
 @dataclass(eq=False)
@@ -80,7 +83,7 @@ def new_id() -> str:
 
 class Hub:
     def __init__(
-        self, settings: Settings, store: Store, clock: Clock, bots: BotRunner, lobby: Lobby,
+        self, settings: Settings, store: Store, clock: Clock, bots: BotRunner, lobby: LobbyPort,
         metrics: Metrics | None = None,
     ) -> None:
         self.metrics = metrics or bots.metrics
@@ -206,6 +209,10 @@ class Hub:
             if gone is not None:
                 for conn in gone.watchers:
                     conn.watching.discard(old)
+                self._forgotten(old)
+
+    def _forgotten(self, match_id: str) -> None:
+        """A finished match left this process's cache."""
 
     async def live(self, match_id: str) -> LiveMatch:
         live = self.matches.get(match_id)
@@ -217,7 +224,39 @@ class Hub:
         return self.matches.get(match_id) or self._register(stored)
 
     def live_matches_of(self, player: str) -> list[str]:
+        """The live matches of `player` this process knows of."""
         return sorted(self.player_matches.get(player, ()))
+
+    # ---- players: what the Redis mode answers across processes -----------------------
+
+    async def matches_of(self, player: str) -> list[str]:
+        """Every live match `player` sits in (the `welcome`'s `matches`)."""
+        return self.live_matches_of(player)
+
+    async def live_match_count(self, player: str) -> int:
+        return len(self.player_matches.get(player, ()))
+
+    async def seat_for(self, player: str) -> Seat:
+        """The seat a player connected somewhere takes in a new match (their name)."""
+        conn = self.connections[player]
+        assert conn.player is not None and conn.name is not None
+        return Seat(conn.player, conn.name)
+
+    async def seated(self, player: str, match_id: str) -> None:
+        """`player`, connected here, took a seat in `match_id` (joined a room)."""
+        self.player_matches.setdefault(player, set()).add(match_id)
+
+    async def arrived(self, conn: Connection) -> None:
+        """`conn` said hello and is now `self.connections[conn.player]`."""
+
+    async def present(self, player: str, match_id: str) -> None:
+        """`player` is connected here and sits in `match_id`: online."""
+        await self.submit(match_id, Presence(player, True))
+
+    async def left(self, player: str) -> None:
+        """`player`'s connection here is gone: offline in their matches."""
+        for match_id in self.live_matches_of(player):
+            await self.submit(match_id, Presence(player, False))
 
     # ---- creating matches ------------------------------------------------------------
 
@@ -270,43 +309,65 @@ class Hub:
                 if error is not None:
                     return Transition(owing, error=error)
                 credited = live.match is not owing
-            before = live.match
-            now = self.clock.now_ms()
-            transition = handle(before, command, now)
-            if transition.changed:
-                fresh = None
-                if transition.rematch_agreed:
-                    pointed, fresh = rematch_of(transition.match, new_id(), now)
-                    transition = replace(transition, match=pointed)
-                error = await self._commit(transition.match, before.version, fresh)
-                if error is not None:
-                    return replace(transition, match=before, changed=False, error=error)
-                self._publish(live, transition.match, now)
-                if type(command) is PlayMove:
-                    self.metrics.moves[before.game] += 1
-                if fresh is not None:
-                    self._open_rematch(fresh)
+            transition = await self._apply(live, command)
         finally:
             live.lock.release()
+            self._unlocked(live)
         if transition.changed or credited:
             self._after(live)
         return transition
 
+    async def _apply(self, live: LiveMatch, command: Command) -> Transition:
+        """Handle `command` against the match and commit the change; with the lock held.
+        A commit refused because another process moved the match on is retried against
+        the match as it now is (Redis mode; `_refresh` catches up)."""
+        for attempt in range(CONFLICT_RETRIES + 1):
+            before = live.match
+            now = self.clock.now_ms()
+            transition = handle(before, command, now)
+            if not transition.changed:
+                return transition
+            fresh = None
+            if transition.rematch_agreed:
+                pointed, fresh = rematch_of(transition.match, self.rematch_id(before.id), now)
+                transition = replace(transition, match=pointed)
+            views, steps = updates(self.views(live), transition.match)
+            error = await self._commit(transition.match, before.version, fresh, steps, now)
+            if error is CONFLICT and attempt < CONFLICT_RETRIES and await self._refresh(live):
+                continue
+            if error is not None:
+                return replace(transition, match=before, changed=False, error=error)
+            self._deliver(live, transition.match, views, steps, now)
+            if type(command) is PlayMove:
+                self.metrics.moves[before.game] += 1
+            if fresh is not None:
+                self._open_rematch(fresh)
+            return transition
+        raise AssertionError("unreachable: the last attempt returns")
+
+    def _unlocked(self, live: LiveMatch) -> None:
+        """The match's lock was just released (the Redis mode applies what other
+        processes committed meanwhile)."""
+
+    async def _refresh(self, live: LiveMatch) -> bool:
+        """Catch up with a match another writer moved on; True when it did (the Redis
+        mode). One process alone is the only writer: nothing to catch up with."""
+        return False
+
     async def _commit(
-        self, match: Match, expected: int, fresh: Match | None = None
+        self, match: Match, expected: int, fresh: Match | None = None,
+        steps: dict[Viewer, Step] | None = None, at: int = 0,
     ) -> ProtocolError | None:
         """Commit `match` (and, for an agreed rematch, the new match with it, in the same
-        commit); the error to answer with when the store refused."""
+        commit); the error to answer with when the store refused (`CONFLICT` when the
+        stored match is at another version). `steps` are the viewers' patches that lead
+        to it, committed at `at` (published by the Redis mode)."""
         started = self.metrics.commit_seconds.start()
         try:
-            if fresh is None:
-                await self.store.commit(match, expected)
-            else:
-                await self.store.commit_many(((match, expected), (fresh, 0)))
+            await self._store_commit(match, expected, fresh, steps, at)
         except VersionConflict:
-            log.error("version_conflict", match=match.id, version=expected)
-            return ProtocolError(ErrorCode.UNAVAILABLE,
-                                 "the match moved on elsewhere; sync and retry")
+            log.info("version_conflict", match=match.id, version=expected)
+            return CONFLICT
         except Exception as exc:
             self.outage.failed("commit_failed", exc, match=match.id)
             return ProtocolError(ErrorCode.UNAVAILABLE, "storage unavailable; retry")
@@ -315,12 +376,44 @@ class Hub:
             self.outage.succeeded()
         return None
 
+    async def _store_commit(
+        self, match: Match, expected: int, fresh: Match | None,
+        steps: dict[Viewer, Step] | None, at: int,
+    ) -> None:
+        if fresh is None:
+            await self.store.commit(match, expected)
+        else:
+            await self.store.commit_many(((match, expected), (fresh, 0)))
+
+    @staticmethod
+    def views(live: LiveMatch) -> Views:
+        """The match's views, computed again if the match changed without them (the
+        Redis mode takes other processes' patches as they were published)."""
+        views = live.views
+        if views.match is not live.match:
+            views = live.views = views_of(live.match)
+        return views
+
     def _publish(self, live: LiveMatch, match: Match, now: int) -> None:
+        views, steps = updates(self.views(live), match)
+        self._deliver(live, match, views, steps, now)
+
+    def _deliver(
+        self, live: LiveMatch, match: Match, views: Views | None,
+        steps: dict[Viewer, Step], now: int, blob: bytes | None = None,
+    ) -> None:
+        """`match` is committed: it becomes the live one, and its seated players and
+        watchers connected here get their patch (a snapshot for a seat that changed
+        hands). `views` None: not computed (see `views`)."""
         before = live.match
-        live.views, steps = updates(live.views, match)
+        if views is not None:
+            live.views = views
         live.match = match
         live.at = now
-        live.history.add(match.version, now, steps)
+        if blob is None:
+            live.history.add(match.version, now, steps)
+        else:
+            live.history.add_blob(match.version, now, blob)
         for viewer in (0, 1):
             seat = match.seats[viewer]
             conn = self.connections.get(seat.player) if seat is not None else None
@@ -346,7 +439,7 @@ class Hub:
                 "hash": hash_, "at": at}
 
     def snapshot(self, live: LiveMatch, viewer: Viewer, ref: Any = None) -> dict[str, Any]:
-        view = live.views.of(viewer)
+        view = self.views(live).of(viewer)
         message = {"type": "snapshot", "match": live.match.id, "version": live.match.version,
                    "view": view, "hash": view_hash(view), "at": self.clock.now_ms()}
         if ref is not None:
@@ -378,7 +471,7 @@ class Hub:
         seat = match.seats[turn] if turn is not None else None
         if seat is not None and seat.bot is not None and not live.bot_busy:
             live.bot_busy = True
-            self.spawn(self._bot_turn(live, seat))
+            self._start_bot(live, seat)
 
     def _arm(self, live: LiveMatch) -> None:
         """Keep one timer per match. Most changes only push the deadline later, so a
@@ -434,7 +527,7 @@ class Hub:
         if live is not None:
             live.history.keep_last(FINISHED_HISTORY)
         if match.room is not None:
-            self.lobby.close_room(match.room)
+            self.lobby.forget_room(match.room)
         for seat in match.seats:
             if seat is not None and seat.bot is None:
                 owned = self.player_matches.get(seat.player)
@@ -447,6 +540,14 @@ class Hub:
             log.info("match_finished", match=match.id, game=match.game,
                      reason=match.result.reason.value, winner=match.result.winner,
                      moves=len(match.moves))
+
+    def _start_bot(self, live: LiveMatch, seat: Seat) -> None:
+        self.spawn(self._bot_turn(live, seat))
+
+    @staticmethod
+    def rematch_id(old_id: str) -> str:
+        """The id of the rematch of match `old_id`."""
+        return new_id()
 
     async def _bot_turn(self, live: LiveMatch, seat: Seat) -> None:
         """One bot move. `bot_busy` stays set until the move is committed, so a change

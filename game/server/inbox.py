@@ -119,15 +119,20 @@ class Inbox:
             return True  # the server closes: what the peer sent after that is not read
         else:
             coro = self.session.handle(item)
-        try:
-            suspended = self._context.run(coro.send, None)
-        except StopIteration:
-            return True
-        except Exception:
-            self._failed()
-            return True
-        task = self.session.conn.loop.create_task(_resume(coro, suspended),
-                                                  context=self._context)
+        if self.session.endpoint.settings.redis_url is not None:
+            # every command of the Redis mode awaits Redis, and its client's timeouts
+            # need a task: stepping by hand would only add a step
+            task = self.session.conn.loop.create_task(coro, context=self._context)
+        else:
+            try:
+                suspended = self._context.run(coro.send, None)
+            except StopIteration:
+                return True
+            except Exception:
+                self._failed()
+                return True
+            task = self.session.conn.loop.create_task(_resume(coro, suspended),
+                                                      context=self._context)
         task.add_done_callback(self._resumed)
         self._task = task
         return False

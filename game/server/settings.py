@@ -60,8 +60,20 @@ class Settings(BaseSettings):
         5.0, gt=0, description="seconds a commit waits for a SQLite file locked by another "
         "process before the command is answered `unavailable`")
     redis_url: str | None = Field(
-        None, description="the Redis of the scale-out mode of DESIGN.md, which is not wired "
-        "to the server yet: setting it is refused rather than silently ignored")
+        None, description="the Redis of the scale-out mode (`redis://HOST:PORT/DB`): every "
+        "process started with the same URL serves the same players and matches; unset, one "
+        "process on the embedded store")
+    redis_cluster: bool = Field(
+        False, description="`redis_url` names a node of a Redis Cluster")
+    redis_namespace: str = Field(
+        "game", min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$",
+        description="prefix of every Redis key, so several deployments can share a Redis")
+    redis_timeout_seconds: float = Field(
+        2.0, gt=0, description="Redis mode: seconds any one Redis operation may take, retries "
+        "included, before the command is answered `unavailable`")
+    presence_lease_seconds: float = Field(
+        5.0, gt=0, description="Redis mode: a process that stops renewing its lease this "
+        "long (it died) has its players shown offline, their grace starting")
 
     websocket: Literal["native", "asgi"] = Field(
         "native", description="`/ws` served by our own RFC 6455 protocol under uvicorn "
@@ -280,7 +292,7 @@ class Settings(BaseSettings):
         "warning is logged at start; refused if it contradicts log_format)")
     workers: int = Field(
         1, ge=1, description="server processes sharing the port; above 1 needs the Redis "
-        "mode (redis_url), which is not wired to the server yet, so 1 for now")
+        "mode (redis_url)")
     validate_outgoing: bool = Field(
         False, description="check every sent message against /api/protocol (tests only)"
     )
@@ -304,16 +316,6 @@ class Settings(BaseSettings):
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise ValueError("a list of IP addresses or networks, e.g. [\"127.0.0.1\"]")
         return [str(net) for net in parse_networks(value)]
-
-    @field_validator("redis_url")
-    @classmethod
-    def _no_redis_yet(cls, value: str | None) -> str | None:
-        # An operator who sets it expects several processes to share state; running
-        # alone on the embedded store instead would split their players silently.
-        if value is not None:
-            raise ValueError("the Redis mode is not wired to the server yet: leave it unset "
-                             "to run one process on the embedded store")
-        return value
 
     @field_validator("db")
     @classmethod

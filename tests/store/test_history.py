@@ -151,14 +151,10 @@ async def test_sqlite_sweep_deletes_only_expired_finished_matches(tmp_path: Path
         await store.close()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-async def rating_store(request: pytest.FixtureRequest, tmp_path: Path,
-                       wall: Wall) -> AsyncIterator[Store]:
-    made: Store = MemoryStore(wall_ms=wall) if request.param == "memory" else SQLiteStore(
-        str(tmp_path / "db.sqlite3"), wall_ms=wall)
-    await made.open()
-    yield made
-    await made.close()
+@pytest.fixture
+def rating_store(any_store: Store) -> Store:
+    """Every store rates (Redis in a step right after the finishing commit)."""
+    return any_store
 
 
 async def players(store: Store, *ids: str, bot: bool = False) -> None:

@@ -2,7 +2,8 @@
 
 Every call goes through `RedisClient.call` / `RedisClient.script`: each is bounded by
 `timeout` seconds overall (socket timeouts are set too) and raises `StoreUnavailable`
-for anything that means "Redis is not answering", so no caller ever hangs.
+for anything that means "Redis is not answering", so no caller ever hangs. An optional
+`observer` (the server's metrics) is told of each one once it is over.
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from time import perf_counter
+from types import CodeType
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
@@ -30,6 +34,10 @@ log = structlog.get_logger("game.store.redis")
 T = TypeVar("T")
 Client = aioredis.Redis | RedisCluster
 Arg = str | bytes | int | float
+Observer = Callable[[str, str, float, BaseException | None], None]
+"""Told of every call and script once it is over: `(operation, kind, seconds, error)`.
+`operation` is the method that made it (`MatchRecords.commit`), `kind` is `call` or
+`script`, `error` what Redis raised (the cause of a StoreUnavailable) or None."""
 
 
 def as_bytes(value: object) -> bytes:
@@ -92,6 +100,7 @@ class RedisClient:
         self.keys = Keys(options.namespace)
         self.timeout = options.timeout
         self.raw: Client = client if client is not None else make_client(options)
+        self.observer: Observer | None = None
 
     @property
     def cluster(self) -> bool:
@@ -112,6 +121,12 @@ class RedisClient:
 
     async def call(self, fn: Callable[[Client], Awaitable[T]]) -> T:
         """Run `fn(client)` within the timeout; Redis errors become StoreUnavailable."""
+        observer = self.observer
+        if observer is None:
+            return await self._bounded(fn)
+        return await self._observed(fn, _operation(fn), "call", observer)
+
+    async def _bounded(self, fn: Callable[[Client], Awaitable[T]]) -> T:
         try:
             async with asyncio.timeout(self.timeout):
                 return await fn(self.raw)
@@ -127,10 +142,42 @@ class RedisClient:
             except NoScriptError:
                 return await client.eval(script.source, len(keys), *keys, *args)
 
-        return await self.call(run)
+        observer = self.observer
+        if observer is None:
+            return await self._bounded(run)
+        return await self._observed(run, _name(sys._getframe(1).f_code), "script", observer)
+
+    async def _observed(self, fn: Callable[[Client], Awaitable[T]], operation: str,
+                        kind: str, observer: Observer) -> T:
+        started = perf_counter()
+        try:
+            result = await self._bounded(fn)
+        except Exception as exc:  # a cancelled call is no round trip: not told
+            cause = exc.__cause__ if isinstance(exc, StoreUnavailable) else None
+            observer(operation, kind, perf_counter() - started, cause or exc)
+            raise
+        observer(operation, kind, perf_counter() - started, None)
+        return result
 
     def same_slot(self, keys: Sequence[str]) -> bool:
         """Whether all `keys` hash to one cluster slot (always true off a cluster)."""
         if not self.cluster:
             return True
         return len({key_slot(key.encode()) for key in keys}) <= 1
+
+
+_NAMES: dict[CodeType, str] = {}
+
+
+def _name(code: CodeType) -> str:
+    """`MatchRecords.commit` for a lambda or a nested function defined in that method:
+    a label from a closed set (the call sites), computed once per site."""
+    name = _NAMES.get(code)
+    if name is None:
+        name = _NAMES[code] = code.co_qualname.split(".<locals>", 1)[0]
+    return name
+
+
+def _operation(fn: Callable[..., object]) -> str:
+    code = getattr(fn, "__code__", None)
+    return _name(code) if isinstance(code, CodeType) else getattr(fn, "__qualname__", "call")

@@ -5,6 +5,8 @@
   are tagged with the match's *tag*: its id up to the first `.`. A rematch's id is
   `rematch_id(old)`, `<old tag>.<random>`, so the agreeing offer on the old match and
   the new match are written by one script on one slot, atomically.
+- A game's ratings in one pool (players' ratings, leaderboards, rated-match markers)
+  share `{rt:<game>:<pool>}`, so one script updates both players of a match.
 - Quick-match queues of every game share `{lobby}` (so "already queued for another
   game" is one atomic check); presence and deadlines are spread over tagged buckets.
 """
@@ -82,6 +84,27 @@ class Keys:
         """Finished match ids by end time (epoch ms): the history's index."""
         return f"{self.ns}:ended"
 
+    def ended_of(self, game: str | None = None, player: str | None = None) -> str:
+        """The history index of one game, one player, or one player's games of one
+        game (`ended` when neither): each filter of `finished_matches` reads one index."""
+        if game is None and player is None:
+            return self.ended
+        if player is None:
+            return f"{self.ended}:g:{_plain(game or '', 'game')}"
+        if game is None:
+            return f"{self.ended}:p:{_plain(player, 'player')}"
+        return f"{self.ended}:gp:{_plain(game, 'game')}:{_plain(player, 'player')}"
+
+    @property
+    def rating_due(self) -> str:
+        """Sorted set: ids of finished rated matches whose rating may not be applied yet,
+        scored by when added (a superset: see `ratings.py`)."""
+        return f"{self.ns}:rating-due"
+
+    def rated_in(self, player: str) -> str:
+        """Set of `pool:game` the player may have a rating in (a superset)."""
+        return f"{self.ns}:rated-in:{_plain(player, 'player')}"
+
     @property
     def alive(self) -> str:
         return f"{self.ns}:alive"
@@ -97,6 +120,26 @@ class Keys:
     def inbox(self, player: str) -> str:
         """Sharded channel of notices to one player (see `feed.Inbox`)."""
         return f"{self.ns}:inbox:{{{_plain(player, 'player')}}}"
+
+    # ---- ratings of one game in one pool (all under `{rt:<game>:<pool>}`) -----------------
+
+    def ratings_tag(self, game: str, pool: str) -> str:
+        """One slot for a pool's ratings, leaderboards and rated-match markers, so one
+        script rates both players and marks the match, on a Cluster too."""
+        return f"{self.ns}:{{rt:{_plain(game, 'game')}:{_plain(pool, 'pool')}}}"
+
+    def rating(self, game: str, pool: str, player: str) -> str:
+        """Hash: `rating`, `rd`, `volatility`, `games`, `at` of one player."""
+        return f"{self.ratings_tag(game, pool)}:p:{_plain(player, 'player')}"
+
+    def board(self, game: str, pool: str, provisional: bool) -> str:
+        """Sorted set: player -> minus rating (so that ties list by id, ascending)."""
+        return f"{self.ratings_tag(game, pool)}:" + ("provisional" if provisional
+                                                     else "established")
+
+    def rated(self, game: str, pool: str) -> str:
+        """Sorted set: ids of matches rated in this pool -> when (epoch ms)."""
+        return f"{self.ratings_tag(game, pool)}:rated"
 
     # ---- lobby -----------------------------------------------------------------------------
 

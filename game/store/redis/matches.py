@@ -10,6 +10,13 @@ The `live` index (matches that may be unfinished) cannot be written by the same 
 on a Cluster (another slot), so it is kept as a superset: an id is added before its
 first commit and removed after its finishing commit; readers skip ids whose record is
 finished and prune those long missing.
+
+A finishing write also gets its end time in the record (`e`, kept by later rewrites)
+and, with a retention, the record expires at end time plus retention. After the script
+the match is listed in the history's indexes (`history.py`) and only then leaves the
+`live` index, so a crash in between is repaired by the next `live_records`. A write
+that finishes a rated match (`Write.rated`) puts its id in the `rating_due` index
+*before* the script, so no finished rated match can be missing from it (`ratings.py`).
 """
 
 from __future__ import annotations
@@ -18,20 +25,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from game.store.base import VersionConflict
 from game.store.redis.client import Arg, Client, RedisClient, as_bytes, lua
 from game.store.redis.errors import CrossSlotCommit
+from game.store.redis.history import Ended, index_ended
 
 COMMIT = lua("""
 -- KEYS: three per match i: record hash, history zset, sharded channel (one hash tag).
--- ARGV: seven per match i: expected version, new version, phase, record JSON,
---       encoded patches ('' for none), history limit, expiry ms (0: keep).
--- Returns {0} when written, or when this very write is already stored (a retried
--- call); else {i, stored version} of the first match whose version differs.
+-- ARGV: eight per match i: expected version, new version, phase, record JSON,
+--       encoded patches ('' for none), history limit, expiry ms after the end (0:
+--       keep), now (epoch ms: the end time of a finishing write).
+-- Returns {0, e_1 .. e_n} when written, or when this very write is already stored (a
+-- retried call), e_i the end time of match i (0 when not finished); else
+-- {i, stored version} of the first match whose version differs.
 local n = #KEYS / 3
 local applied = 0
 for i = 1, n do
-  local a = 7 * (i - 1)
+  local a = 8 * (i - 1)
   local stored = tonumber(redis.call('HGET', KEYS[3 * i - 2], 'v') or '0')
   if stored ~= tonumber(ARGV[a + 1]) then
     if stored == tonumber(ARGV[a + 2])
@@ -42,27 +54,46 @@ for i = 1, n do
     end
   end
 end
-if applied == n then return {0} end
-if applied > 0 then return {1, -1} end
+if applied > 0 and applied < n then return {1, -1} end
+local reply = {0}
 for i = 1, n do
-  local a = 7 * (i - 1)
+  local a = 8 * (i - 1)
   local record, history, channel = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
-  redis.call('HSET', record, 'v', ARGV[a + 2], 'p', ARGV[a + 3], 'r', ARGV[a + 4])
-  if ARGV[a + 5] ~= '' then
-    redis.call('ZADD', history, tonumber(ARGV[a + 2]), ARGV[a + 5])
-    redis.call('SPUBLISH', channel, ARGV[a + 5])
+  if applied == 0 then
+    redis.call('HSET', record, 'v', ARGV[a + 2], 'p', ARGV[a + 3], 'r', ARGV[a + 4])
+    if ARGV[a + 5] ~= '' then
+      redis.call('ZADD', history, tonumber(ARGV[a + 2]), ARGV[a + 5])
+      redis.call('SPUBLISH', channel, ARGV[a + 5])
+    end
+    redis.call('ZREMRANGEBYRANK', history, 0, -(tonumber(ARGV[a + 6]) + 1))
   end
-  redis.call('ZREMRANGEBYRANK', history, 0, -(tonumber(ARGV[a + 6]) + 1))
+  local ended = 0
+  if ARGV[a + 3] == 'finished' then
+    redis.call('HSETNX', record, 'e', ARGV[a + 8])
+    ended = tonumber(redis.call('HGET', record, 'e'))
+  end
+  reply[i + 1] = ended
   local ttl = tonumber(ARGV[a + 7])
-  if ttl > 0 then
-    redis.call('PEXPIRE', record, ttl)
-    redis.call('PEXPIRE', history, ttl)
+  if applied > 0 then
+    -- a retried call: already stored with its expiry
+  elseif ttl > 0 then
+    local left = ttl
+    if ended > 0 then left = math.max(1, ended + ttl - tonumber(ARGV[a + 8])) end
+    redis.call('PEXPIRE', record, left)
+    redis.call('PEXPIRE', history, left)
   else
     redis.call('PERSIST', record)
     redis.call('PERSIST', history)
   end
 end
-return {0}
+return reply
+""")
+
+MARK_RATED = lua("""
+-- KEYS[1] a match record: marked as rated unless it expired meanwhile (HSET would
+-- make a record of the marker alone, with no expiry).
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'rated', 1) end
+return 1
 """)
 
 FINISHED = "finished"
@@ -91,7 +122,10 @@ class Patches:
 
 @dataclass(frozen=True, slots=True)
 class Write:
-    """One match to commit: stored only if its stored version is `expected` (0: new)."""
+    """One match to commit: stored only if its stored version is `expected` (0: new).
+    `game` and `players` list a finished match in the history's indexes (the global
+    one only when empty); `rated`: a finishing write whose match counts for ratings
+    (`rated_scores`), so its id goes to the `rating_due` index first."""
 
     match_id: str
     expected: int
@@ -99,6 +133,9 @@ class Write:
     phase: str
     record: bytes
     patches: Patches | None = None
+    game: str = ""
+    players: tuple[str, ...] = ()
+    rated: bool = False
 
     @property
     def finished(self) -> bool:
@@ -110,10 +147,15 @@ class Stored:
     version: int
     phase: str
     record: bytes
+    ended_at: int | None = None
+    """When the match finished (epoch ms), once it has."""
+    rated: bool = False
+    """Its rating is applied (`ratings.py`): never applied again."""
 
 
 class MatchRecords:
-    """Records, recent patches and the live index of matches in Redis."""
+    """Records, recent patches and the live index of matches in Redis. A finished
+    record expires `finished_ttl_ms` after its end (0: kept)."""
 
     def __init__(
         self, redis: RedisClient, now_ms: Callable[[], int], history_limit: int = 64,
@@ -131,6 +173,7 @@ class MatchRecords:
         (several matches on different Cluster slots), StoreUnavailable."""
         if not writes:
             return
+        now = self.now_ms()
         keys: list[str] = []
         args: list[Arg] = []
         for write in writes:
@@ -140,39 +183,32 @@ class MatchRecords:
             args += [write.expected, write.version, write.phase, write.record,
                      write.patches.encode() if write.patches is not None else b"",
                      self.finished_history if finished else self.history_limit,
-                     self.finished_ttl_ms if finished else 0]
+                     self.finished_ttl_ms if finished else 0, now]
         if not self.redis.same_slot(keys):
             raise CrossSlotCommit(f"matches on several slots: {[w.match_id for w in writes]}")
-        created = {w.match_id: self.now_ms() for w in writes if w.expected == 0
-                   and not w.finished}
-        if created:  # indexed before the record exists: the index is a superset
-            await self.redis.call(lambda r: r.zadd(self.keys.live, created, nx=True))
+        await self._index_first(writes, now)
         result = await self.redis.script(COMMIT, keys, args)
         if int(result[0]) != 0:
             failed = writes[int(result[0]) - 1]
             raise VersionConflict(f"{failed.match_id}: stored {int(result[1])}, "
                                   f"expected {failed.expected}")
-        done = [w.match_id for w in writes if w.finished]
-        if done:
-            await self.redis.call(lambda r: r.zrem(self.keys.live, *done))
-            ended = dict.fromkeys(done, self.now_ms())
-            # nx: a finished match written again (a rematch offer) keeps its end time
-            await self.redis.call(lambda r: r.zadd(self.keys.ended, ended, nx=True))
+        ended = [Ended(w.match_id, int(at), w.game, w.players)
+                 for w, at in zip(writes, result[1:], strict=True) if w.finished]
+        if ended:  # listed before leaving `live`: a crash in between is repaired
+            await index_ended(self.redis, ended, self.finished_ttl_ms, now)
+            await self.redis.call(lambda r: r.zrem(self.keys.live,
+                                                   *(e.match_id for e in ended)))
 
-    async def ended_ids(self, before: tuple[int, str] | None, count: int,
-                        skip: int) -> tuple[int, list[tuple[int, str]]]:
-        """How many index entries were read, and the (ended_at, id) among them older
-        than `before`, newest first."""
-        top = "+inf" if before is None else before[0]
-        raw: list[Any] = list(await self.redis.call(lambda r: r.zrevrangebyscore(
-            self.keys.ended, top, "-inf", start=skip, num=count, withscores=True)))
-        found = [(int(row[1]), as_bytes(row[0]).decode()) for row in raw]
-        return len(found), [entry for entry in found if before is None or entry < before]
-
-    async def forget_ended(self, match_ids: Sequence[str]) -> None:
-        """Drops index entries whose record expired (`finished_ttl_ms`)."""
-        if match_ids:
-            await self.redis.call(lambda r: r.zrem(self.keys.ended, *match_ids))
+    async def _index_first(self, writes: Sequence[Write], now: int) -> None:
+        """Indexes written before the script, so that each is a superset: new matches
+        in `live`, finishing rated ones in `rating_due` (a newer score each time, so a
+        sweep never drops an entry a commit in flight relies on)."""
+        created = {w.match_id: now for w in writes if w.expected == 0 and not w.finished}
+        due = {w.match_id: now for w in writes if w.finished and w.rated}
+        if created:
+            await self.redis.call(lambda r: r.zadd(self.keys.live, created, nx=True))
+        if due:
+            await self.redis.call(lambda r: r.zadd(self.keys.rating_due, due))
 
     async def record(self, match_id: str) -> Stored | None:
         """A match's stored version, phase and JSON record, or None."""
@@ -187,12 +223,17 @@ class MatchRecords:
         async def run(client: Client) -> list[Any]:
             pipe = client.pipeline(transaction=False)
             for match_id in match_ids:
-                pipe.hmget(self.keys.record(match_id), ["v", "p", "r"])
+                pipe.hmget(self.keys.record(match_id), ["v", "p", "r", "e", "rated"])
             return list(await pipe.execute())
 
         rows = await self.redis.call(run)
-        return [None if row[0] is None else Stored(int(row[0]), as_bytes(row[1]).decode(),
-                                                   as_bytes(row[2])) for row in rows]
+        return [None if row[0] is None else Stored(
+            int(row[0]), as_bytes(row[1]).decode(), as_bytes(row[2]),
+            None if row[3] is None else int(row[3]), row[4] is not None) for row in rows]
+
+    async def mark_rated(self, match_id: str) -> None:
+        """Notes in the record (if it still exists) that its rating is applied."""
+        await self.redis.script(MARK_RATED, [self.keys.record(match_id)], [])
 
     async def patches_since(self, match_id: str, since: int, current: int) -> list[Patches] | None:
         """The patches of versions `since + 1 .. current`, or None when any of them is
@@ -224,14 +265,25 @@ class MatchRecords:
         now = self.now_ms()
         live: list[bytes] = []
         stale: list[str] = []
+        ended: list[Ended] = []
         for match_id, row, added in zip(ids, rows, scores, strict=True):
             if row is None:
                 if added is not None and now - int(added) > STALE_MISSING_MS:
                     stale.append(match_id)
             elif row.phase == FINISHED:
                 stale.append(match_id)
+                ended.append(_ended(match_id, row, now))
             else:
                 live.append(row.record)
+        # a finished match still here: its commit's process stopped before indexing it
+        await index_ended(self.redis, ended, self.finished_ttl_ms, now)
         if stale:
             await self.redis.call(lambda r: r.zrem(self.keys.live, *stale))
         return live
+
+
+def _ended(match_id: str, row: Stored, now: int) -> Ended:
+    data = orjson.loads(row.record)
+    players = tuple(str(seat["player"]) for seat in data["seats"] if seat is not None)
+    return Ended(match_id, now if row.ended_at is None else row.ended_at, str(data["game"]),
+                 players)

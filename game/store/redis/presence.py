@@ -15,6 +15,7 @@ A seat is written `<match id>/<seat index>`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
 from game.store.redis.client import RedisClient, as_bytes, lua
@@ -120,12 +121,11 @@ class Presence:
     async def renew(self, now: int) -> bool:
         """Extend this process's lease in every bucket. False when it had lapsed in
         some bucket: its holds there were dropped, so hold every seat again."""
-        alive = True
-        for bucket in range(self.buckets):
-            renewed = await self.redis.script(
-                RENEW, [self.keys.presence(bucket)], [self.pid, now, now + self.ttl_ms])
-            alive = alive and bool(renewed)
-        return alive
+        renewed = await asyncio.gather(*(
+            self.redis.script(RENEW, [self.keys.presence(bucket)],
+                              [self.pid, now, now + self.ttl_ms])
+            for bucket in range(self.buckets)))
+        return all(renewed)
 
     async def hold(self, match_id: str, seat: int, now: int) -> None:
         """This process has a connection for the seat: it is online."""
