@@ -25,7 +25,8 @@ from game.server.settings import CrossFieldError, Settings, default_db_path
 EXIT_BAD_SETTINGS = 2
 # setting -> flag; every setting (these too) also has its GAME_* variable
 FLAGS = {"host": "--host", "port": "--port", "db": "--db", "log_level": "--log-level",
-         "log_format": "--log-format", "redis_url": "--redis", "workers": "--workers"}
+         "log_format": "--log-format", "redis_url": "--redis", "workers": "--workers",
+         "redis_cluster": "--redis-cluster"}
 SECRET_WORDS = ("token", "secret", "password", "redis_url")
 DOCS = "docs/operations.md"
 
@@ -52,8 +53,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", help="server processes sharing the port (GAME_WORKERS; "
                                           "default 1; above 1 needs --redis)")
     parser.add_argument("--redis", metavar="URL", dest="redis_url", help=(
-        "Redis for several processes to share matches (GAME_REDIS_URL): not wired to the "
-        "server yet, so refused"))
+        "the Redis every process of one game world shares (GAME_REDIS_URL), e.g. "
+        "redis://127.0.0.1:6379/0; without it, one process on the embedded SQLite store"))
+    parser.add_argument("--redis-cluster", action="store_const", const="true", help=(
+        "the --redis URL names a node of a Redis Cluster (GAME_REDIS_CLUSTER)"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -194,6 +197,10 @@ def database_problem(settings: Settings) -> str | None:
     than as a traceback from the store's thread once uvicorn has started. The settings
     check cannot see everything (root may write anywhere os.access says, a file may
     not be a database at all)."""
+    if settings.redis_url is not None:  # the Redis mode keeps nothing in SQLite
+        from game.server.cluster.wiring import redis_problem
+
+        return redis_problem(settings)
     if settings.db == ":memory:":
         return None
     import sqlite3

@@ -54,6 +54,52 @@ class Cluster:
                 log.warning("cluster_stop_step_timed_out", step=name)
 
 
+MIN_REDIS = (7, 0)
+"""Sharded pub/sub (SPUBLISH, SSUBSCRIBE) came with Redis 7.0."""
+
+
+def redis_problem(settings: Settings) -> str | None:
+    """Why the Redis of `settings` cannot serve, if it cannot, in one line: checked
+    before the server starts, so an operator reads that rather than a traceback."""
+    import redis
+    from redis.cluster import RedisCluster
+    from redis.exceptions import RedisClusterException
+
+    assert settings.redis_url is not None
+    where = redis_location(settings.redis_url)
+    timeout = settings.redis_timeout_seconds
+    client: redis.Redis | RedisCluster
+    try:
+        if settings.redis_cluster:
+            client = RedisCluster.from_url(settings.redis_url, socket_timeout=timeout,
+                                           socket_connect_timeout=timeout)
+        else:
+            client = redis.Redis.from_url(settings.redis_url, socket_timeout=timeout,
+                                          socket_connect_timeout=timeout)
+        with client:
+            info = client.info("server")
+    except (redis.RedisError, RedisClusterException, OSError, ValueError) as error:
+        return f"cannot reach Redis at {where}: {error}"
+    if settings.redis_cluster:  # one dict per node: any node tells the version
+        info = next(iter(info.values())) if info and isinstance(
+            next(iter(info.values())), dict) else info
+    version = str(info.get("redis_version", "0"))
+    parts = tuple(int(part) for part in version.split(".")[:2] if part.isdigit())
+    if parts < MIN_REDIS:
+        return f"Redis at {where} is {version}; the Redis mode needs 7.0 or later"
+    return None
+
+
+def redis_location(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
 def build_cluster(settings: Settings, bots: BotRunner, metrics: Metrics) -> Cluster:
     assert settings.redis_url is not None
     options = RedisOptions(url=settings.redis_url, cluster=settings.redis_cluster,

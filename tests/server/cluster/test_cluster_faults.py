@@ -9,7 +9,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from tests.redis_support import RedisServer, redis_fixture  # noqa: F401  (fixture)
+from tests.redis_support import RedisClusterProcs, RedisServer
 from tests.server.cluster.support import clients, processes, record_in_redis, stored_match
 from tests.support import connect, play_out, seated
 
@@ -24,9 +24,9 @@ def _offline_with_grace(seat: int) -> Any:
 
 
 async def test_a_killed_process_loses_no_acknowledged_move_and_its_player_comes_back(
-    tmp_path: Path, redis: RedisServer,
+    tmp_path: Path, backend: RedisServer | RedisClusterProcs,
 ) -> None:
-    with processes(tmp_path, redis, 3) as procs:
+    with processes(tmp_path, backend, 3) as procs:
         async with clients((procs[0], "json"), (procs[1], "msgpack")) as (a, b):
             match, players = await seated(a, b, "connect4")
             await play_out(players, match, FIRST)  # each acknowledged

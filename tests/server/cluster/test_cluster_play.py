@@ -10,22 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.redis_support import (  # noqa: F401  (fixtures)
-    RedisClusterProcs,
-    RedisServer,
-    redis_cluster_fixture,
-    redis_fixture,
-)
+from tests.redis_support import RedisClusterProcs, RedisServer
 from tests.server.cluster.support import clients, processes
 from tests.support import Client, connect, play_out, seated
 
 WIN = [3, 4, 3, 4, 3, 4, 3]
-
-
-@pytest.fixture(params=["redis", "redis_cluster"])
-def backend(request: pytest.FixtureRequest) -> RedisServer | RedisClusterProcs:
-    found: RedisServer | RedisClusterProcs = request.getfixturevalue(request.param)
-    return found
 
 
 @pytest.mark.parametrize("codecs", [("json", "msgpack", "json"), ("msgpack", "json", "msgpack")])

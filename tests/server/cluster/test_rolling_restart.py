@@ -9,13 +9,14 @@ import asyncio
 import contextlib
 import itertools
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import websockets
 
-from tests.redis_support import RedisServer, redis_fixture  # noqa: F401  (fixture)
+from tests.redis_support import RedisServer
 from tests.server.cluster.support import Processes, processes, record_in_redis
 from tests.support import Client, ServerProcess, connect, seated
 
@@ -86,8 +87,7 @@ class Driver:
             turn = view["turn"]
             player = self.seats[turn]
             try:
-                mine = await player.client.until_view(
-                    self.match, lambda v, t=turn: v["turn"] == t and v["you"] == t, timeout=5)
+                mine = await player.client.until_view(self.match, _to_move(turn), timeout=5)
                 move = mine["legal"][0]
                 answer = await player.client.request(
                     {"type": "move", "match": self.match, "move": move,
@@ -102,6 +102,10 @@ class Driver:
             elif answer["code"] != "stale_version":  # stale: the view catches up first
                 assert answer["code"] == "unavailable", answer
         return self.acked
+
+
+def _to_move(seat: int) -> Callable[[dict[str, Any]], bool]:
+    return lambda view: bool(view["turn"] == seat and view["you"] == seat)
 
 
 async def _start_match(pool: Pool, stack: contextlib.AsyncExitStack,
