@@ -24,9 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from game.bots import DEFAULT_TIME_BUDGET, get_bot  # noqa: E402
-from game.bots.c4solver import Solver  # noqa: E402
-from game.bots.connect4 import HardConnect4  # noqa: E402
-from game.rules import Connect4State, get_rules  # noqa: E402
+from game.games.connect4.bots import HardConnect4  # noqa: E402
+from game.games.connect4.rules import Connect4State  # noqa: E402
+from game.games.connect4.solver import Solver  # noqa: E402
+from game.rules import get_rules  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "connect4-pons"
 SETS = (

@@ -45,8 +45,9 @@ DOC = ROOT / "docs" / "protocol.md"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from game.games import GameDefinition, all_games, get_game  # noqa: E402
 from game.protocol.patch import apply_patch, canonical_json, view_hash  # noqa: E402
-from game.rules import GAMES, get_rules  # noqa: E402
+from game.rules import get_rules  # noqa: E402
 
 RECV_TIMEOUT = 15.0
 
@@ -420,45 +421,88 @@ def example(message: Any) -> str:
 
 
 def board_picture(game: str) -> str:
-    """The index of every cell, row 0 at the top."""
-    rules = get_rules(game)
-    if game != "connect4" and game != "tictactoe":
-        width = len(str(rules.rows * rules.cols - 1))
-        out = ["column: " + " ".join(f"{c:>{width}}" for c in range(rules.cols))]
-        out += [f"row {r}:  " + " ".join(f"{r * rules.cols + c:>{width}}"
-                                         for c in range(rules.cols)) for r in range(rules.rows)]
-        return "\n".join(out)
-    if game == "tictactoe":
-        rows = [" " + " | ".join(str(r * rules.cols + c) for c in range(rules.cols))
-                for r in range(rules.rows)]
-        return "\n---+---+---\n".join(rows)
-    out = ["column: " + " ".join(f"{c:>2}" for c in range(rules.cols))]
-    for r in range(rules.rows):
-        cells = " ".join(f"{r * rules.cols + c:>2}" for c in range(rules.cols))
-        note = {0: "   <- top", rules.rows - 1: "   <- bottom: a stone lands here first"}
-        out.append(f"row {r}:  {cells}{note.get(r, '')}")
+    """The index of every cell, row 0 at the top (and, for a game whose move is a
+    column, where a piece lands first)."""
+    definition = get_game(game)
+    rows, cols = definition.rules.rows, definition.rules.cols
+    width = len(str(rows * cols - 1))
+    notes = {0: "   <- top", rows - 1: "   <- bottom: a piece lands here first"} \
+        if definition.move == "column" else {}
+    out = ["column: " + " ".join(f"{c:>{width}}" for c in range(cols))]
+    for r in range(rows):
+        cells = " ".join(f"{r * cols + c:>{width}}" for c in range(cols))
+        out.append(f"row {r}:  {cells}{notes.get(r, '')}".rstrip())
     return "\n".join(out)
 
 
 POSITIONS = {"tictactoe": [4, 0, 8], "connect4": [3, 3, 4], "othello": [37, 43]}
-"""The moves of each game's `position` example (a game not listed starts from nothing)."""
+"""The moves of each game's `position` example (another game: the first two moves of
+its first fixture game)."""
+
+
+def position_moves(game: str) -> list[int]:
+    return POSITIONS.get(game) or list(get_game(game).fixtures.finished[0].moves[:2])
 
 
 def finish_picture(game: str) -> str:
-    """The end of a finished game as the view shows it, played through the core."""
+    """The end of the game's first fixture game as the view shows it, played through
+    the core."""
     from game.core.match import Clocks, PlayMove, Seat, handle, new_match
     from game.core.views import view_for
-    from game.games.othello.fixtures import TWO_PASSES
 
-    assert game == "othello", game
+    fixture = get_game(game).fixtures.finished[0]
     match = new_match("example", game, Clocks(), 0, (Seat("p0", "a"), Seat("p1", "b")))
-    for move in TWO_PASSES.moves:
+    for move in fixture.moves:
         match = handle(match, PlayMove(f"p{match.turn}", move), 0).match
     view = view_for(match, None)
-    tail = view["moves"][-6:]
-    return (f"the last 6 of its {len(view['moves'])} moves: black (seat 0) is passed over "
-            f"twice\n\"moves\": [..., {', '.join(json.dumps(m) for m in tail)}]\n"
+    moves = view["moves"]
+    shown = ", ".join(json.dumps(m) for m in moves[-6:])
+    passes = moves.count(None)
+    about = f"{len(moves)} entries in moves" + (
+        f", {passes} of them null: a seat passed over" if passes else "")
+    return (f"the end of the fixture game {fixture.name!r} ({about})\n"
+            f"\"moves\": [{'..., ' if len(moves) > 6 else ''}{shown}]\n"
             f"\"result\": {json.dumps(view['result'])}")
+
+
+def _names(values: list[str] | tuple[str, ...], most: int = 9) -> str:
+    quoted = [f"`{v}`" for v in values]
+    if len(quoted) > most:
+        return f"{', '.join(quoted[:3])}, … {quoted[-1]} ({len(quoted)})"
+    return ", ".join(quoted) if quoted else "none"
+
+
+def game_facts(definition: GameDefinition) -> str:
+    """What `GET /api/games` and the rules say of a game, as a table."""
+    rules = definition.rules
+    if definition.move == "column":
+        move = (f"a column `0`..`{rules.cols - 1}`; the piece lands in the lowest empty "
+                "cell of it")
+    else:
+        move = f"a cell `0`..`{rules.rows * rules.cols - 1}` (row-major, row 0 at the top)"
+    sentences = definition.sentences
+    results = "; ".join(f"`{reason}`: `{text}`" for reason, text in sentences.results.items())
+    rows = [
+        ("`id`, `title`", f"`{definition.name}`, {rules.title}"),
+        ("`rows`, `cols`", f"{rules.rows} rows, {rules.cols} columns"),
+        ("a move (`move`)", f"`{definition.move}`: {move}"),
+        ("`seats`", f"seat 0 {definition.seats[0]}, seat 1 {definition.seats[1]}"),
+        ("`cells`", "null (row R, column C)" if definition.cells is None
+         else _names(definition.cells)),
+        ("`bot_levels`", _names(definition.levels)),
+        ("illegal-move reasons", _names(definition.illegal_reasons)),
+        ("sentence of a move", f"`{sentences.move}`"),
+        ("sentence of a pass", "null (no passes)" if sentences.pass_ is None
+         else f"`{sentences.pass_}`"),
+        ("result words", results),
+    ]
+    return "| | |\n|---|---|\n" + "\n".join(f"| {key} | {value} |" for key, value in rows)
+
+
+def api_games_example() -> str:
+    """The real `GET /api/games` entries of tic-tac-toe and connect-four."""
+    entries = [get_game(name).metadata() for name in ("tictactoe", "connect4")]
+    return "```text\n" + ",\n".join(pretty(entry) for entry in entries) + "\n```"
 
 
 def position_picture(game: str, moves: list[int]) -> str:
@@ -607,12 +651,17 @@ SECTION = re.compile(r"(<!-- gen:(?P<name>[\w/.\- ]+) -->\n)(?P<body>.*?)(<!-- /
 
 
 def static_sections() -> dict[str, str]:
-    """The sections that need no server."""
+    """The sections that need no server: every registered game's among them."""
+    sections = {"api games": api_games_example()}
+    for definition in all_games():  # GAME_SECTIONS of each
+        game = definition.name
+        sections[f"game {game}"] = game_facts(definition)
+        sections[f"board {game}"] = f"```text\n{board_picture(game)}\n```"
+        sections[f"position {game}"] = \
+            f"```text\n{position_picture(game, position_moves(game))}\n```"
+        sections[f"finish {game}"] = f"```text\n{finish_picture(game)}\n```"
     return {
-        **{f"board {game}": f"```text\n{board_picture(game)}\n```" for game in GAMES},
-        **{f"position {game}": f"```text\n{position_picture(game, POSITIONS.get(game, []))}"
-           "\n```" for game in GAMES},
-        "finish othello": f"```text\n{finish_picture('othello')}\n```",
+        **sections,
         "settings": settings_table(),
         "listing examples/raw_msgpack_bot.py": listing("examples/raw_msgpack_bot.py"),
         "listing examples/sdk_bot.py": listing("examples/sdk_bot.py"),
@@ -644,6 +693,26 @@ def fill(document: str, sections: dict[str, str]) -> str:
     return SECTION.sub(replace, document)
 
 
+MORE_GAMES = ("<!-- more games: the generator adds the sections of any other registered game "
+              "here -->")
+GAME_SECTIONS = ("game", "board", "position", "finish")
+
+
+def add_missing_games(document: str) -> str:
+    """The document with empty sections (filled by :func:`fill`) for every registered
+    game it does not describe yet, before the :data:`MORE_GAMES` marker: a new game
+    package is documented by running this script, without editing the document."""
+    present = sections_of(document)
+    added = []
+    for definition in all_games():
+        if f"game {definition.name}" in present:
+            continue
+        markers = "\n\n".join(f"<!-- gen:{kind} {definition.name} -->\n<!-- /gen -->"
+                              for kind in GAME_SECTIONS)
+        added.append(f"**{definition.title}** (`{definition.name}`).\n\n{markers}\n\n")
+    return document.replace(MORE_GAMES, "".join(added) + MORE_GAMES, 1)
+
+
 def sections_of(document: str) -> dict[str, str]:
     return {found["name"]: found["body"].rstrip("\n") for found in SECTION.finditer(document)}
 
@@ -666,7 +735,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             with running_server() as url:
                 sections.update(recorded_sections(*record(url)))
-    text = DOC.read_text()
+    text = add_missing_games(DOC.read_text())
     missing = set(sections) - set(sections_of(text))
     if missing:
         print(f"sections missing from {DOC}: {sorted(missing)}", file=sys.stderr)

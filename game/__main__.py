@@ -1,4 +1,4 @@
-"""Command line: `game serve`, `game bot`, `game loadtest`, `game backup`.
+"""Command line: `game serve`, `game bot`, `game watch`, `game loadtest`, `game backup`.
 
 Each sub-command lives in its own module exposing `add_arguments(parser)` and
 `run(args) -> int`, imported only when that sub-command is used.
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 COMMANDS = {
     "serve": ("game.server.cli", "run the server (every setting also from GAME_*)"),
     "bot": ("game.client.cli", "run a bot against a server for N games"),
+    "watch": ("game.client.watch", "watch live matches from a terminal"),
     "loadtest": ("game.loadtest.cli", "load-test a server: throughput, latency, memory"),
     "backup": ("game.server.backup", "copy the SQLite database safely while the server runs"),
 }

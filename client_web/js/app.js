@@ -20,6 +20,8 @@ import { createWelcomeHandlers } from "./controller/welcome.js";
 import { helloRefusedText } from "./errors.js";
 import { NOT_A_ROOM_CODE, normalRoomCode } from "./links.js";
 import { MatchStates } from "./matchstate.js";
+import { createRecentGames } from "./pages/recent.js";
+import { pageRoute } from "./pages/route.js";
 import { createStorage } from "./storage.js";
 import { createConnectionStatus } from "./ui/connstatus.js";
 import { createLobby } from "./ui/lobby.js";
@@ -45,6 +47,9 @@ function notify(text, kind = "info") {
 if (params.has("demo")) {
   // Dev-only preview without a server (see js/demo.js).
   import("./demo.js").then((demo) => demo.start(params, { storage, toast, announce }));
+} else if (pageRoute(params)) {
+  // a replay, a profile or a leaderboard: read over HTTP, no connection needed
+  import("./pages/index.js").then((pages) => pages.startPage(pageRoute(params), params));
 } else {
   start();
 }
@@ -111,6 +116,7 @@ function start() {
   ctx.matchActions = createMatchActions(ctx);
   ctx.offers = createOffers(ctx);
   ctx.lobby = createLobby(document.getElementById("lobby"), ctx.lobbyActions.handlers);
+  ctx.recent = createRecentGames(document.getElementById("lobby"), { getGame: () => ctx.lobby.getGame() });
   ctx.matchScreen = createMatchScreen(document.getElementById("match"), ctx.matchActions.handlers, announce);
   ctx.nameDialog = createNameDialog(document.getElementById("name-dialog"), {
     onJoin: (name) => ctx.lobbyActions.joinWithName(name),
@@ -122,6 +128,7 @@ function start() {
   const messages = createMessageHandlers(ctx);
 
   conn.on("welcome", welcome.onWelcome);
+  conn.on("welcome", (msg) => ctx.recent.setPlayer(msg.player));
   conn.on("token_reset", welcome.onTokenReset);
   conn.on("message", messages.onMessage);
   conn.on("hello_refused", (error) => {
@@ -156,6 +163,7 @@ function start() {
   ctx.lobby.setName(storage.getName());
   checkRoomIntent(ctx);
   ctx.lobbyActions.loadGames();
+  ctx.recent.refresh();
   const saved = storage.getCurrent();
   if (app.intents.watch) ctx.screens.setCurrent({ match: app.intents.watch, mode: "watch" });
   else if (saved && !app.intents.room) app.current = saved;

@@ -1,19 +1,29 @@
 // Words for what is on the board: seat names, moves, status and result lines,
 // countdowns. Pure functions of a view, importable in Node (used by the UI and the
-// screen-reader announcements).
+// screen-reader announcements). What is particular to a game (its title, seat labels,
+// cell names, the sentence for a move, a pass and its own results) comes from the
+// server's metadata (gamemeta.js); until that has arrived the wording is generic.
 
-export const GAMES = Object.freeze({
-  tictactoe: { title: "Tic-tac-toe", rows: 3, cols: 3, seats: ["X", "O"], line: "three in a row" },
-  connect4: { title: "Connect Four", rows: 6, cols: 7, seats: ["Red", "Yellow"], line: "four in a row" },
-});
+import { gameMeta } from "./gamemeta.js";
 
-export function gameTitle(game) {
-  return GAMES[game]?.title ?? game;
+const capital = (s) => (s ? s[0].toUpperCase() + s.slice(1) : s);
+
+/** End a phrase with a full stop unless it already has one. */
+const sentence = (text) => (!text || /[.!?…]$/.test(text) ? text : `${text}.`);
+
+/** `template` with each `{name}` of `values` filled in (unknown names are left). */
+export function fillTemplate(template, values) {
+  return template.replace(/\{(\w+)\}/g, (whole, name) => (values[name] === undefined || values[name] === null ? whole : String(values[name])));
 }
 
-/** "X" / "O" for tic-tac-toe, "Red" / "Yellow" for connect-four. */
+/** The game's display name ("Othello"), or its id with a capital until the server says. */
+export function gameTitle(game) {
+  return gameMeta(game)?.title ?? capital(game ? String(game) : "");
+}
+
+/** The server's label for `seat` ("X", "Red", "Black"), or "Player 1" / "Player 2". */
 export function seatLabel(game, seat) {
-  return GAMES[game]?.seats[seat] ?? `Player ${seat + 1}`;
+  return gameMeta(game)?.seats?.[seat] ?? `Player ${seat + 1}`;
 }
 
 /** The player's chosen name, or the seat label. */
@@ -27,29 +37,40 @@ export function who(view, seat) {
   return view.you === seat ? "You" : playerName(view, seat);
 }
 
-const TTT_CELLS = ["top left", "top middle", "top right", "middle left", "center", "middle right", "bottom left", "bottom middle", "bottom right"];
-
-/** Human name of a board cell. */
+/** Human name of a board cell: the server's name for it, else "row R, column C". */
 export function cellName(game, cell) {
-  if (game === "tictactoe") return TTT_CELLS[cell] ?? `cell ${cell + 1}`;
-  const cols = GAMES[game]?.cols ?? 7;
-  return `row ${Math.floor(cell / cols) + 1}, column ${(cell % cols) + 1}`;
+  const meta = gameMeta(game);
+  const named = meta?.cells?.[cell];
+  if (named) return named;
+  if (meta?.cols) return `row ${Math.floor(cell / meta.cols) + 1}, column ${(cell % meta.cols) + 1}`;
+  return `cell ${cell + 1}`;
 }
 
-/** Which seat made move number `index` (seats alternate, seat 0 first). */
+/**
+ * Which seat made move number `index`. Seats alternate, seat 0 first; a pass (a
+ * `null` in `moves`) counts as the turn of the seat that was passed over, so the
+ * alternation holds in games with passes too.
+ */
 export function seatOfMove(index) {
   return index % 2;
 }
 
-/** "Red dropped a stone in column 4." / "X took the center." */
+/** The {cell} and {column} of a move's sentence (column 1-based). */
+function moveValues(meta, move) {
+  if (meta?.move === "column") return { move, column: move + 1, cell: `column ${move + 1}` };
+  return { move, cell: cellName(meta?.id, move), column: meta?.cols ? (move % meta.cols) + 1 : undefined };
+}
+
+/** "Red dropped a stone in column 4." / "X took the center." / "White had no legal move." */
 export function describeMove(view, index) {
   const move = view.moves?.[index];
   if (move === undefined) return "";
   const seat = seatOfMove(index);
   const mover = view.you === seat ? "You" : `${playerName(view, seat)} (${seatLabel(view.game, seat)})`;
-  if (view.game === "connect4") return `${mover} dropped a stone in column ${move + 1}.`;
-  if (view.game === "tictactoe") return `${mover} took the ${cellName(view.game, move)}.`;
-  return `${mover} played ${move}.`;
+  const meta = gameMeta(view.game);
+  if (move === null) return sentence(fillTemplate(meta?.sentences.pass ?? "{mover} had no legal move and passed", { mover }));
+  const fallback = meta ? "{mover} played {cell}" : "{mover} played {move}";
+  return sentence(fillTemplate(meta?.sentences.move ?? fallback, { mover, ...moveValues(meta, move) }));
 }
 
 /** The main status line under the players. */
@@ -96,15 +117,39 @@ function abortedReason(view) {
   return "the match was called off";
 }
 
+// The reasons every game shares; a game's own (line, draw, score) are the server's.
 const REASONS = {
-  line: (view, winner) => `${GAMES[view.game]?.line ?? "a full line"}`,
-  draw: () => "the board is full",
   resign: (view, winner) => `${who(view, 1 - winner)} resigned`,
   timeout: (view, winner) => `${who(view, 1 - winner)} ran out of time`,
   abandoned: (view, winner) => `${who(view, 1 - winner)} left the match`,
   aborted: abortedReason,
   adjudicated: () => "the server's operator decided the match",
 };
+
+// Until the server's sentences arrive (or for a game that has none for a reason).
+const GENERIC_RESULTS = {
+  line: "a full line",
+  draw: "the board is full",
+  score: "{winner_score} to {loser_score}",
+};
+
+/**
+ * The game's own words for how the match ended (`result.reason` line / draw / score),
+ * or null. In a draw {winner} is seat 0 and {loser} seat 1.
+ */
+function gameReason(view, reason) {
+  const own = gameMeta(view.game)?.sentences.results ?? {};
+  const template = Object.hasOwn(own, reason) ? own[reason] : Object.hasOwn(GENERIC_RESULTS, reason) ? GENERIC_RESULTS[reason] : null;
+  if (!template) return null;
+  const { winner, score } = view.result;
+  const w = winner === 0 || winner === 1 ? winner : 0;
+  return fillTemplate(template, {
+    winner: who(view, w),
+    loser: who(view, 1 - w),
+    winner_score: score?.[w],
+    loser_score: score?.[1 - w],
+  });
+}
 
 /**
  * {title, detail, outcome}: outcome is "win" / "loss" for a player, "draw", or
@@ -114,16 +159,17 @@ export function resultText(view) {
   const result = view.result;
   if (!result) return { title: "", detail: "", outcome: "neutral" };
   const { winner, reason } = result;
-  const capital = (s) => (s ? s[0].toUpperCase() + s.slice(1) : s);
   if (reason === "aborted") {
     const title = isClosedRoom(view) ? "Room closed" : "Match aborted";
     return { title, detail: capital(REASONS.aborted(view)), outcome: "neutral" };
   }
   if (winner === null || winner === undefined) {
-    const why = reason === "adjudicated" ? REASONS.adjudicated() : REASONS.draw();
+    // a game may word its draws apart from the reason they share (othello: a count, `score`)
+    const own = gameMeta(view.game)?.sentences.results ?? {};
+    const why = reason === "adjudicated" ? REASONS.adjudicated() : gameReason(view, Object.hasOwn(own, "draw") ? "draw" : reason) ?? gameReason(view, "draw");
     return { title: "It's a draw", detail: capital(why), outcome: "draw" };
   }
-  const because = REASONS[reason] ? REASONS[reason](view, winner) : String(reason ?? "");
+  const because = Object.hasOwn(REASONS, reason) ? REASONS[reason](view, winner) : gameReason(view, reason) ?? String(reason ?? "");
   const detail = capital(because);
   if (view.you === winner) return { title: "You won!", detail, outcome: "win" };
   if (view.you === 0 || view.you === 1) return { title: "You lost", detail, outcome: "loss" };
@@ -182,7 +228,7 @@ export function rematchOfferText(view) {
   return `${playerName(view, 1 - view.you)} offers a rematch`;
 }
 
-/** The row a stone dropped into `col` lands in (connect-four; row 0 at the top), or -1. */
+/** The row a stone dropped into `col` lands in (a game with gravity; row 0 at the top), or -1. */
 export function landingRow(board, col, rows = 6, cols = 7) {
   for (let row = rows - 1; row >= 0; row--) {
     if (board[row * cols + col] === null || board[row * cols + col] === undefined) return row;
@@ -205,8 +251,11 @@ export function blockedMoveText(view, move, { connected = true, syncing = false,
   if (pending) return "Your move is on its way.";
   if (view.turn !== me) return `Not your turn: ${playerName(view, view.turn)} is to move.`;
   const board = view.board ?? [];
-  const { rows, cols } = GAMES.connect4;
-  const taken = view.game === "connect4" ? landingRow(board, move, rows, cols) < 0 : board[move] !== null && board[move] !== undefined;
-  if (taken) return view.game === "connect4" ? "That column is full." : "That square is taken.";
+  const meta = gameMeta(view.game);
+  if (meta?.move === "column") {
+    if (landingRow(board, move, meta.rows, meta.cols) < 0) return "That column is full.";
+  } else if (board[move] !== null && board[move] !== undefined) {
+    return "That square is taken.";
+  }
   return "That move is not allowed.";
 }

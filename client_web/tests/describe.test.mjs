@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { describeMove, formatCountdown, incomingRematch, isEmptySeat, landingRow, rematchOfferText, rematchState, resultText, statusText } from "../js/describe.js";
+import { useGameFixtures } from "./gamefixtures.mjs";
+
+// the words of tic-tac-toe and connect-four, as the server describes them
+useGameFixtures();
 
 const players = [
   { name: "Ada", online: true, bot: false, grace: null },

@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createOffers } from "../js/controller/offers.js";
 import { MatchStates } from "../js/matchstate.js";
+import { useGameFixtures } from "./gamefixtures.mjs";
+
+useGameFixtures(); // game titles come from the server's metadata
 
 // The lobby's rematch offers, driven through a fake lobby and request guard.
 const players = [

@@ -7,6 +7,9 @@ import { blockedMoveText, rematchState } from "../js/describe.js";
 import { helloRefusedText } from "../js/errors.js";
 import { normalRoomCode } from "../js/links.js";
 import { FakeClock, makeFakeSocket } from "./fakes.mjs";
+import { useGameFixtures } from "./gamefixtures.mjs";
+
+useGameFixtures(); // connect-four's moves are columns, as the server says
 
 test("room codes: 6 characters of the server's alphabet, trimmed, in capitals", () => {
   assert.equal(normalRoomCode(" k7mpq2 "), "K7MPQ2");

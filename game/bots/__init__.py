@@ -1,4 +1,4 @@
-"""Built-in bots for every game in :mod:`game.rules`, from ``random`` to ``hard``.
+"""Built-in bots for every registered game (:mod:`game.games`), from ``random`` to ``hard``.
 
 >>> from game.bots import get_bot, choose_move
 >>> from game.rules import get_rules
@@ -10,20 +10,23 @@ True
 
 Levels (:data:`LEVELS`): ``random`` plays uniformly at random; ``easy`` wins in one
 and sometimes blocks; ``medium`` always wins in one and blocks the opponent's win in
-one; ``hard`` is perfect at tic-tac-toe and, at connect-four, exact when the position
-can be solved within its time budget and a deep heuristic search otherwise.
+one; ``hard`` is each game's own (perfect at tic-tac-toe; at connect-four exact when
+the position can be solved within its time budget and a deep heuristic search
+otherwise; an alpha-beta search at othello).  Each game says which levels it has and
+makes its bots (:attr:`game.games.GameDefinition.bots`); the weaker levels of
+tic-tac-toe and connect-four are the shared ones of :mod:`game.bots.simple`.
 
-Importing this package is cheap: the engines are pure Python and build their tables on
-first use.
+Importing this package is cheap: the engines are pure Python, imported with their game's
+first bot, and build their tables on first use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Final
+from collections.abc import Sequence
 
 from game.bots.base import DEFAULT_TIME_BUDGET, LEVELS, Bot, UnknownLevel
-from game.rules import Connect4State, State, TicTacToeState, get_rules
+from game.games import get_game
+from game.rules import State, get_rules
 
 __all__ = [
     "DEFAULT_TIME_BUDGET",
@@ -36,41 +39,6 @@ __all__ = [
     "levels_of",
     "solve",
 ]
-
-
-def _builtin_bot(
-    game: str, level: str, seed: int | None, time_budget: float | None
-) -> Bot:
-    """Tic-tac-toe and connect-four: the shared weaker levels and each game's ``hard``."""
-    if level != "hard":
-        from game.bots.simple import EasyBot, MediumBot, RandomBot
-
-        cls = {"random": RandomBot, "easy": EasyBot, "medium": MediumBot}[level]
-        return cls(game, seed)
-    if game == "tictactoe":
-        from game.bots.tictactoe import PerfectTicTacToe
-
-        return PerfectTicTacToe(seed)
-    from game.bots.connect4 import HardConnect4
-
-    return HardConnect4(seed, time_budget)
-
-
-def _othello_bot(game: str, level: str, seed: int | None, time_budget: float | None) -> Bot:
-    from game.games.othello.bots import get_bot as othello_bot
-
-    return othello_bot(level, seed, time_budget)
-
-
-BotFactory = Callable[[str, str, "int | None", "float | None"], Bot]
-
-_FACTORIES: Final[dict[str, tuple[BotFactory, tuple[str, ...]]]] = {
-    "tictactoe": (_builtin_bot, LEVELS),
-    "connect4": (_builtin_bot, LEVELS),
-    "othello": (_othello_bot, LEVELS),
-}
-"""Each game's bot factory ``(game, level, seed, time_budget) -> Bot`` and the levels
-it has: the one place a game's bots are registered."""
 
 
 class NoBot(ValueError):
@@ -89,9 +57,7 @@ def levels_of(game: str) -> tuple[str, ...]:
     Raises:
         game.rules.UnknownGame: unknown game.
     """
-    name = get_rules(game).name
-    entry = _FACTORIES.get(name)
-    return () if entry is None else entry[1]
+    return get_game(game).levels
 
 
 def get_bot(
@@ -113,17 +79,17 @@ def get_bot(
         UnknownLevel: unknown level (a ``ValueError``) whose message lists the levels.
         NoBot: a known level this game has no bot for (a ``ValueError``).
     """
-    rules = get_rules(game)
+    definition = get_game(game)
     if level not in LEVELS:
         raise UnknownLevel(level)
-    factory, levels = _FACTORIES.get(rules.name, (None, ()))
-    if factory is None or level not in levels:
-        raise NoBot(rules.name, level, levels)
-    return factory(rules.name, level, seed, time_budget)
+    if definition.bots is None or level not in definition.levels:
+        raise NoBot(definition.name, level, definition.levels)
+    return definition.bots(definition.name, level, seed, time_budget)
 
 
 def solve(state: State) -> int:
-    """The exact value of ``state`` for the side to move under perfect play.
+    """The exact value of ``state`` for the side to move under perfect play, in the
+    scale of its game's solver (:attr:`game.games.GameDefinition.solve`):
 
     * connect-four: Pascal Pons' score: ``22 - stones the winner played`` when the side
       to move wins, ``0`` for a draw, ``stones the winner played - 22`` when it loses.
@@ -133,18 +99,16 @@ def solve(state: State) -> int:
     Unbounded in time: solving an early connect-four position can take very long.
 
     Raises:
-        TypeError: any other game (othello has no exact solver).
+        TypeError: not a :class:`~game.rules.State`, or a game without an exact solver
+            (othello).
     """
-    if isinstance(state, Connect4State):
-        from game.bots.connect4 import solve_exact
-
-        return solve_exact(state)
-    if isinstance(state, TicTacToeState):
-        from game.bots.tictactoe import minimax_value
-
-        return minimax_value(state)
-    raise TypeError(f"cannot solve a {type(state).__name__}: only tic-tac-toe and "
-                    "connect-four have an exact solver")
+    if not isinstance(state, State):
+        raise TypeError(f"solve takes a game position, not a {type(state).__name__}")
+    definition = get_game(state.rules.name)
+    if definition.solve is None:
+        raise TypeError(f"cannot solve a {type(state).__name__}: {definition.name} has no "
+                        "exact solver")
+    return definition.solve(state)
 
 
 _bots: dict[tuple[str, str, float | None], Bot] = {}

@@ -3,6 +3,10 @@
     game bot ws://127.0.0.1:8000/ws --bot hard --games 10 --vs-bot medium
     game bot ws://127.0.0.1:8000/ws --bot mybots.py:Greedy --games 5 --queue
     game bot ws://127.0.0.1:8000/ws --bot random --games 3 --room ABC123
+    game bot ws://127.0.0.1:8000/ws --bot mybots.py:Greedy --ladder
+
+`--ladder` plays rated quick matches as a bot program until stopped (Ctrl-C), with
+the rating after each game (see game.client.ladder).
 
 `--bot` is a built-in level (random, easy, medium, hard), run locally, or
 `module:Class` / `path/to/file.py:Class` naming a :class:`game.client.Bot` subclass.
@@ -29,7 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bot", default="random",
                         help="random|easy|medium|hard (built-in, run locally) or "
                              "module:Class or file.py:Class (default: random)")
-    parser.add_argument("--games", type=int, default=1, help="how many games (default 1)")
+    parser.add_argument("--games", type=int, default=None,
+                        help="how many games (default 1; with --ladder: until stopped)")
     parser.add_argument("--game", default="connect4", help="tictactoe or connect4 (default)")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--queue", action="store_true",
@@ -39,6 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                            "later games are rematches")
     mode.add_argument("--vs-bot", metavar="LEVEL", choices=BUILTIN_LEVELS,
                       help="play the server's built-in bot at LEVEL")
+    mode.add_argument("--ladder", action="store_true",
+                      help="rated quick matches as a bot program, again and again until "
+                           "stopped (Ctrl-C: after this game; twice: resign it)")
     parser.add_argument("--codec", choices=("json", "msgpack"), default="json")
     parser.add_argument("--name", help="player name (default: the bot's)")
     parser.add_argument("--time-budget", type=float, default=1.0,
@@ -101,9 +109,14 @@ def run(args: argparse.Namespace) -> int:
     except (ImportError, AttributeError, ValueError, OSError) as exc:
         console.print(f"error: {exc}", style="red")
         return 2
-    if args.games < 1:
+    if args.games is not None and args.games < 1:
         console.print("error: --games must be at least 1", style="red")
         return 2
+    if args.ladder:
+        from game.client.ladder import run_ladder
+
+        return run_ladder(args, bot, console)
+    args.games = args.games or 1
     mode = _mode(args)
     progress = Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

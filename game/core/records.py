@@ -19,13 +19,16 @@ def _seat_record(seat: Seat | None) -> dict[str, Any] | None:
         "bot": seat.bot,
         "online": seat.online,
         "grace": seat.grace,
+        "program": seat.program,
     }
 
 
 def _seat_from(data: dict[str, Any] | None) -> Seat | None:
     if data is None:
         return None
-    return Seat(data["player"], data["name"], data["bot"], data["online"], data["grace"])
+    # records older than program players have no `program`: a person or a built-in bot
+    return Seat(data["player"], data["name"], data["bot"], data["online"], data["grace"],
+                bool(data.get("program", False)))
 
 
 def _score(data: list[int] | None) -> tuple[int, int] | None:

@@ -70,6 +70,9 @@ class Seat:
     bot: str | None = None
     online: bool = True
     grace: int | None = None
+    program: bool = False
+    """The player said `bot: true` in `hello`: a program plays this seat (not one of the
+    server's built-in bots, which have `bot`, their level)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from game.core.match import Match, Phase
+from game.core.match import Match, Phase, Seat
 from game.protocol.patch import Op, diff, diff_into
 
 Viewer = int | None
@@ -73,10 +73,17 @@ def _players(match: Match) -> list[dict[str, Any]]:
     return [
         {"bot": False, "grace": None, "name": "", "online": False}
         if seat is None
-        else {"bot": seat.bot is not None, "grace": seat.grace, "name": seat.name,
-              "online": seat.online}
+        else _player(seat)
         for seat in match.seats
     ]
+
+
+def _player(seat: Seat) -> dict[str, Any]:
+    entry = {"bot": seat.bot is not None, "grace": seat.grace, "name": seat.name,
+             "online": seat.online}
+    if seat.program:  # only then: views (and so hashes) of everyone else are unchanged
+        entry["program"] = True
+    return entry
 
 
 def _result(match: Match) -> dict[str, Any] | None:

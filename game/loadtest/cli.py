@@ -4,6 +4,11 @@
     game loadtest ws://127.0.0.1:8000/ws --mode fanout --watchers 1000
     game loadtest ws://127.0.0.1:8000/ws --mode idle --connections 2000
     game loadtest ws://127.0.0.1:8100/ws --target relay --matches 100   # benchmarks/relay_app.py
+    game loadtest ws://127.0.0.1:8001/ws ws://127.0.0.1:8002/ws --redis redis://127.0.0.1:6379/0
+
+Several URLs (processes of one `--redis` deployment) share the players: by default a
+match's two players sit on two processes (`--spread cross`); `--redis` adds what Redis
+did over the window (CPU, commands and round trips per move).
 
 Raise the server's GAME_RATE_PER_SECOND / GAME_RATE_BURST,
 GAME_MAX_CONNECTIONS_PER_ADDRESS, GAME_NEW_PLAYERS_PER_ADDRESS_PER_MINUTE,
@@ -24,13 +29,17 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from game.loadtest.config import CLIENTS, MODES, TARGETS, Config
+from game.loadtest.config import CLIENTS, MODES, SPREADS, TARGETS, Config
 from game.loadtest.coordinator import Coordinator, LoadTestFailed, Status
 from game.loadtest.report import render
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("url", help="the server's WebSocket URL, e.g. ws://127.0.0.1:8000/ws")
+    parser.add_argument("url", nargs="+", help="the server's WebSocket URL, e.g. "
+                        "ws://127.0.0.1:8000/ws; several: processes sharing one Redis")
+    parser.add_argument("--spread", choices=SPREADS, default="cross",
+                        help="with several URLs: cross puts a match's two players on two "
+                        "processes, same puts them on one")
     parser.add_argument("--mode", choices=MODES, default="play",
                         help="play: K matches; fanout: 1 match, W watchers; idle: N sockets")
     parser.add_argument("--target", choices=TARGETS, default="game",
@@ -43,8 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds first")
     parser.add_argument("--procs", type=int, default=1, help="generator processes (play, idle)")
-    parser.add_argument("--server-pid", type=int, default=None,
-                        help="the server's pid, when it cannot be found from the port")
+    parser.add_argument("--server-pid", type=int, action="append", default=[],
+                        help="the server's pid, when it cannot be found from the port "
+                        "(repeat for several processes: their CPU and memory are summed)")
+    parser.add_argument("--redis", action="append", default=[], metavar="URL",
+                        help="the servers' Redis (repeat for each Cluster master): report "
+                        "its CPU and commands over the window")
     parser.add_argument("--client", choices=CLIENTS, default="raw",
                         help="raw: our own frame parser (default, cheapest); websockets")
     parser.add_argument("--verify-every", type=int, default=10,
@@ -56,12 +69,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from(args: argparse.Namespace) -> Config:
+    pids: list[int] = args.server_pid
     return Config(
-        url=args.url, mode=args.mode, target=args.target, game=args.game, codec=args.codec,
+        url=args.url[0], mode=args.mode, target=args.target, game=args.game, codec=args.codec,
         matches=args.matches, watchers=args.watchers, connections=args.connections,
         duration=args.duration, warmup=args.warmup, procs=args.procs,
-        server_pid=args.server_pid, client=args.client, verify_every=args.verify_every,
-        stall_timeout=args.stall_timeout, seed=args.seed,
+        server_pid=pids[0] if pids else None, client=args.client,
+        verify_every=args.verify_every, stall_timeout=args.stall_timeout, seed=args.seed,
+        more_urls=tuple(args.url[1:]), spread=args.spread, more_pids=tuple(pids[1:]),
+        redis=tuple(args.redis),
     )
 
 

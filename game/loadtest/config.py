@@ -8,6 +8,7 @@ from typing import Any
 MODES = ("play", "fanout", "idle")
 TARGETS = ("game", "relay")
 CLIENTS = ("raw", "websockets")
+SPREADS = ("cross", "same")
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,13 @@ class Config:
     verify_every: int = 10
     stall_timeout: float = 10.0
     seed: int | None = None
+    more_urls: tuple[str, ...] = ()
+    """Further processes of one Redis-mode deployment: the players are spread over all."""
+    spread: str = "cross"
+    more_pids: tuple[int, ...] = ()
+    """Further server processes whose CPU and memory count with `server_pid`'s."""
+    redis: tuple[str, ...] = ()
+    """Redis nodes (URLs) whose CPU and commands over the window are reported."""
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -40,10 +48,27 @@ class Config:
             raise ValueError("codec must be json or msgpack")
         if self.target == "relay" and self.mode != "play":
             raise ValueError("the relay target only has the play mode")
+        if self.spread not in SPREADS:
+            raise ValueError(f"spread must be one of {SPREADS}")
+        if self.target == "relay" and self.more_urls:
+            raise ValueError("the relay target takes one URL: its rooms live in one process")
         if min(self.matches, self.watchers, self.connections, self.procs) < 1:
             raise ValueError("matches, watchers, connections and procs must be at least 1")
         if self.duration <= 0 or self.warmup < 0:
             raise ValueError("duration must be positive and warmup not negative")
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        return (self.url, *self.more_urls)
+
+    def url_for(self, index: int, tag: int) -> str:
+        """The URL connection `tag` of driver `index` opens (tags 0 and 1 are a match's
+        players). `cross` puts consecutive tags on consecutive URLs, so with several
+        URLs a match's two players sit on two processes and its patches cross Redis;
+        `same` keeps all of a driver's connections on one URL."""
+        urls = self.urls
+        offset = tag if self.spread == "cross" else 0
+        return urls[(index + offset) % len(urls)]
 
     @property
     def workers(self) -> int:

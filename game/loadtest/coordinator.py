@@ -12,7 +12,8 @@ from typing import Any
 from game.loadtest import worker
 from game.loadtest.config import Config
 from game.loadtest.histogram import Histogram
-from game.loadtest.probe import Sample, ServerProbe
+from game.loadtest.probe import Sample, ServerProbes
+from game.loadtest.redisprobe import RedisProbe, RedisSample, window_figures
 from game.loadtest.report import build_result
 from game.loadtest.stats import WorkerResult, merge
 
@@ -67,12 +68,20 @@ class Status:
 Refresh = Callable[[Status], None]
 
 
+@dataclass(frozen=True)
+class Edge:
+    server: Sample | None
+    redis: RedisSample | None
+
+
 class Coordinator:
     def __init__(self, config: Config, refresh: Refresh | None = None) -> None:
         self.config = config
         self.refresh = refresh or (lambda status: None)
         self.status = Status()
-        self.probe = ServerProbe.find(config.url, config.server_pid)
+        pids = (config.server_pid, *config.more_pids) if config.server_pid else config.more_pids
+        self.probe = ServerProbes.find(config.urls, pids)
+        self.redis = RedisProbe(config.redis) if config.redis else None
         context = multiprocessing.get_context("spawn")
         self.signals = worker.Signals(context.Queue(), context.Event(), context.Value("d", 0.0),
                                       context.Event())
@@ -97,6 +106,8 @@ class Coordinator:
                 process.join(10)
                 if process.is_alive():
                     process.terminate()
+            if self.redis is not None:
+                self.redis.close()
 
     # ---- messages from workers ---------------------------------------------------------
 
@@ -151,18 +162,18 @@ class Coordinator:
         self.status.phase = "warming up"
         self.status.window_start = start + config.warmup
         self.status.window_end = self.status.window_start + config.duration
-        first: Sample | None = None
-        last: Sample | None = None
+        first: Edge | None = None
+        last: Edge | None = None
         results: dict[int, WorkerResult] = {}
         deadline = self.status.window_end + worker.DRAIN_SECONDS + RESULT_GRACE
         while len(results) < len(self.processes):
             now = time.monotonic()
             if now > deadline:
                 raise LoadTestFailed("generators did not report their results")
-            if first is None and now >= self.status.window_start and self.probe is not None:
-                first = self.probe.sample()
-            if last is None and now >= self.status.window_end and self.probe is not None:
-                last = self.probe.sample()
+            if first is None and now >= self.status.window_start:
+                first = self._edge()
+            if last is None and now >= self.status.window_end:
+                last = self._edge()
             wait = 0.25
             for mark in (self.status.window_start, self.status.window_end):
                 if now < mark:
@@ -171,22 +182,36 @@ class Coordinator:
             if message is not None and message[0] == "result":
                 results[message[1]] = WorkerResult.from_dict(message[2])
             self._refresh()
-        if last is None and first is not None and self.probe is not None:
+        if last is None and first is not None:
             # the last result can arrive in the same wake-up as the window's end; the
             # server has had nothing to do since, so a sample now measures the window
-            last = self.probe.sample()
+            last = self._edge()
         ordered = [results[index] for index in sorted(results)]
-        server = self._server_figures(first, last)
-        return build_result(config, merge(ordered), ordered, server)
+        total = merge(ordered)
+        server = self._server_figures(None if first is None else first.server,
+                                      None if last is None else last.server)
+        redis = None
+        if first is not None and last is not None and first.redis and last.redis:
+            redis = window_figures(first.redis, last.redis, config.duration, total.moves)
+        return build_result(config, total, ordered, server, redis=redis)
+
+    def _edge(self) -> Edge:
+        """The server processes and Redis sampled together at one edge of the window."""
+        return Edge(self.probe.sample() if self.probe is not None else None,
+                    self.redis.sample() if self.redis is not None else None)
 
     def _server_figures(self, first: Sample | None, last: Sample | None) -> dict[str, Any] | None:
         if self.probe is None:
             return None
-        figures: dict[str, Any] = {"pid": self.probe.pid, "rss_peak_mib":
-                                   round(self.probe.peak_rss / 2**20, 1)}
+        figures: dict[str, Any] = {"pid": self.probe.pid, "pids": self.probe.pids,
+                                   "rss_peak_mib": round(self.probe.peak_rss / 2**20, 1)}
         if first is not None and last is not None:
-            figures["cpu_percent"] = round(
-                100 * (last.cpu_seconds - first.cpu_seconds) / self.config.duration, 1)
+            window = self.config.duration
+            cpu = last.cpu_seconds - first.cpu_seconds
+            figures["cpu_seconds"] = round(cpu, 3)
+            figures["cpu_percent"] = round(100 * cpu / window, 1)
+            figures["cpu_percent_each"] = [round(100 * (b - a) / window, 1)
+                                           for a, b in zip(first.each, last.each, strict=True)]
             figures["rss_mib"] = round(last.rss / 2**20, 1)
         return figures
 

@@ -34,8 +34,8 @@ class Crowd:
 
         async def one(tag: int) -> None:
             async with gate:
-                link = await open_link(self.config.url, self.config.codec, self, tag,
-                                       client=self.config.client)
+                link = await open_link(self.config.url_for(self.index, tag), self.config.codec,
+                                       self, tag, client=self.config.client)
                 self.links.append(link)
                 link.send({"type": "hello", "name": f"idle {self.index}.{tag}", "id": 1})
 

@@ -3,7 +3,9 @@
 The same process owns both players, so the time from sending a move to the
 opponent reading its patch is measured on one monotonic clock. Matches are paired
 through `create_room` / `join_room` (deterministic, no queue races); each side plays
-a random legal move the moment the opponent's patch arrives.
+a random legal move the moment the opponent's patch arrives. Given several URLs (the
+processes of one Redis-mode deployment), the two players may sit on two processes
+(`Config.url_for`): the latency then includes the patch's trip through Redis.
 """
 
 from __future__ import annotations
@@ -63,8 +65,8 @@ class Duel:
         await asyncio.wait_for(asyncio.gather(*self._welcomed), OPEN_TIMEOUT)
 
     async def _connect(self, tag: int) -> Link:
-        return await open_link(self.config.url, self.config.codec, self, tag,
-                               client=self.config.client)
+        url = self.config.url_for(self.index, tag)
+        return await open_link(url, self.config.codec, self, tag, client=self.config.client)
 
     def start(self) -> None:
         self._new_match(time.monotonic())

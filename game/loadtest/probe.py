@@ -1,4 +1,5 @@
-"""The server's own CPU and memory, when it runs on this machine (psutil)."""
+"""The server's own CPU and memory, when it runs on this machine (psutil): one process,
+or every process of a Redis-mode deployment (`ServerProbes`, summed)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ def listening_pid(port: int) -> int | None:
 class Sample:
     cpu_seconds: float
     rss: int
+    each: tuple[float, ...] = ()
+    """CPU seconds of each process, when several are summed."""
 
 
 class ServerProbe:
@@ -60,3 +63,39 @@ class ServerProbe:
             return None
         self.peak_rss = max(self.peak_rss, rss)
         return Sample(times.user + times.system, rss)
+
+
+class ServerProbes:
+    """Several server processes sampled together: CPU and memory are their sums."""
+
+    def __init__(self, probes: list[ServerProbe]) -> None:
+        self.probes = probes
+
+    @classmethod
+    def find(cls, urls: tuple[str, ...], pids: tuple[int, ...]) -> ServerProbes | None:
+        """The given pids, or else the process listening on each URL's port."""
+        found = ([ServerProbe.find("", pid) for pid in pids] if pids
+                 else [ServerProbe.find(url, None) for url in urls])
+        unique = {probe.pid: probe for probe in found if probe is not None}
+        return cls(list(unique.values())) if unique else None
+
+    @property
+    def pid(self) -> int:
+        return self.probes[0].pid
+
+    @property
+    def pids(self) -> list[int]:
+        return [probe.pid for probe in self.probes]
+
+    @property
+    def peak_rss(self) -> int:
+        return sum(probe.peak_rss for probe in self.probes)
+
+    def sample(self) -> Sample | None:
+        """None when any process is gone: a sum missing one would mislead."""
+        samples = [probe.sample() for probe in self.probes]
+        if any(sample is None for sample in samples):
+            return None
+        present = [sample for sample in samples if sample is not None]
+        return Sample(sum(s.cpu_seconds for s in present), sum(s.rss for s in present),
+                      tuple(s.cpu_seconds for s in present))

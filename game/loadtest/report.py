@@ -16,7 +16,7 @@ SATURATED_PERCENT = 85.0
 
 def build_result(config: Config, total: WorkerResult, workers: list[WorkerResult],
                  server: dict[str, Any] | None, idle: dict[str, Any] | None = None,
-                 ) -> dict[str, Any]:
+                 redis: dict[str, Any] | None = None) -> dict[str, Any]:
     window = config.duration
     errors = dict(sorted(total.errors.items()))
     generator = [round(100 * w.cpu_seconds / window, 1) for w in workers]
@@ -31,10 +31,12 @@ def build_result(config: Config, total: WorkerResult, workers: list[WorkerResult
         "verified_hashes": total.verified,
         "connections": total.connections,
         "server": server,
+        "redis": redis,
         "generator": {
             "processes": len(workers),
             "cpu_percent": generator,
             "cpu_percent_max": max(generator, default=0.0),
+            "cpu_seconds": round(sum(w.cpu_seconds for w in workers), 3),
             "saturated": any(value >= SATURATED_PERCENT for value in generator),
             "cores": os.cpu_count(),
         },
@@ -77,14 +79,26 @@ def render(result: dict[str, Any], console: Console) -> None:
     table.add_row("errors", f"{errors['total']} {errors['by_kind'] or ''}".strip())
     server = result.get("server")
     if server:
-        table.add_row("server pid", str(server["pid"]))
+        table.add_row("server pid", " ".join(str(pid) for pid in server["pids"]))
         if "cpu_percent" in server:
             table.add_row("server CPU", f"{server['cpu_percent']} %")
             table.add_row("server RSS", f"{server['rss_mib']} MiB")
     else:
         table.add_row("server", "not local (no CPU or memory figures)")
+    _render_redis(result.get("redis"), table)
     generator = result["generator"]
     if config["mode"] != "idle":
         flag = " [red]SATURATED: add --procs[/red]" if generator["saturated"] else ""
         table.add_row("generator CPU per process", f"{generator['cpu_percent']} %{flag}")
     console.print(table)
+
+
+def _render_redis(redis: dict[str, Any] | None, table: Table) -> None:
+    if not redis:
+        return
+    table.add_row("Redis CPU", f"{redis['cpu_percent']} % ({redis['cpu_us_per_move']} µs a move)")
+    per_move = redis["per_move"]
+    table.add_row("Redis reads / writes a move", f"{per_move['reads']} / {per_move['writes']}")
+    top = list(redis["commands"].items())[:8]
+    table.add_row("Redis commands a move", ", ".join(
+        f"{name} {figures['per_move']}" for name, figures in top))

@@ -202,8 +202,11 @@ class PlayerView(BaseModel):
     model_config = ConfigDict(extra="ignore")
     name: str
     online: bool
-    bot: bool
+    bot: bool = Field(description="a built-in bot of the server plays this seat")
     grace: int | None = Field(description="epoch ms when a dropped player's seat is given up")
+    program: bool = Field(
+        default=False, description="present (and true) only when the seat's player said "
+        "`bot: true` in `hello`: a bot program plays it; absent otherwise")
 
 
 class ResultView(BaseModel):

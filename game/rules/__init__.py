@@ -1,64 +1,89 @@
-"""Pure game rules: the registry of every game.  Standard library only, no I/O.
+"""Pure game rules: the interface every game implements, and the lookup of a game's rules
+by name.  Standard library only, no I/O.
 
->>> from game.rules import get_rules
+>>> from game.rules import GAMES, get_rules
 >>> rules = get_rules("connect4")
 >>> state = rules.replay([3, 3, 4])
 >>> state.to_move, state.legal_moves()
 (1, (0, 1, 2, 3, 4, 5, 6))
 >>> state.board()[38], state.board()[31]
 (0, 1)
+>>> "othello" in GAMES
+True
 
 States are immutable and hashable; :meth:`State.apply` returns a new state or raises
-:class:`IllegalMove` (a ``ValueError``) with a stable ``reason``.
+:class:`IllegalMove` (a ``ValueError``) with a stable ``reason``.  The games themselves
+live in :mod:`game.games`, one package each; :func:`get_rules` and :data:`GAMES` read
+its registry.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Final
+from collections.abc import Iterator, Sequence
+from typing import Final, overload
 
-from game.rules.base import REASONS, IllegalMove, Outcome, Reason, Rules, State, UnknownGame
-from game.rules.connect4 import CONNECT4, Connect4, Connect4State
-from game.rules.tictactoe import TICTACTOE, TicTacToe, TicTacToeState
+from game.rules.base import (
+    REASONS,
+    IllegalMove,
+    IllegalReason,
+    Outcome,
+    Rules,
+    State,
+    UnknownGame,
+)
 
 __all__ = [
     "GAMES",
     "REASONS",
-    "Connect4",
-    "Connect4State",
+    "GameNames",
     "IllegalMove",
+    "IllegalReason",
     "Outcome",
-    "Reason",
     "Rules",
     "State",
-    "TicTacToe",
-    "TicTacToeState",
     "UnknownGame",
     "get_rules",
 ]
 
-_PACKAGES: Final[dict[str, str]] = {
-    "tictactoe": "game.rules.tictactoe",
-    "connect4": "game.rules.connect4",
-    "othello": "game.games.othello.rules",
-}
-"""The one place a game is registered: its name and the module whose ``RULES`` (or
-upper-case name, e.g. ``OTHELLO``) is its rules singleton.  Loaded on first use, since
-a game package imports :mod:`game.rules.base` (an import here would be circular)."""
 
-_REGISTRY: Final[dict[str, Rules]] = {r.name: r for r in (TICTACTOE, CONNECT4)}
+def _names() -> tuple[str, ...]:
+    # game.games imports this package's base module: imported here, on first use
+    from game.games import names
 
-GAMES: Final[tuple[str, ...]] = tuple(_PACKAGES)
-"""Names of the known games: ``("tictactoe", "connect4", "othello")``."""
+    return names()
 
 
-def _load(name: str) -> Rules:
-    module = import_module(_PACKAGES[name])
-    rules = getattr(module, "RULES", None) or getattr(module, name.upper())
-    if not isinstance(rules, Rules) or rules.name != name:
-        raise TypeError(f"{_PACKAGES[name]} does not define the rules of {name!r}")
-    _REGISTRY[name] = rules
-    return rules
+class GameNames(Sequence[str]):
+    """The names of the registered games in the registry's order, read afresh on every
+    use: a game registered later (:func:`game.games.register`) is in it at once."""
+
+    __slots__ = ()
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[str, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> str | tuple[str, ...]:
+        return _names()[index]
+
+    def __len__(self) -> int:
+        return len(_names())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in _names()
+
+    def __repr__(self) -> str:
+        return repr(_names())
+
+
+GAMES: Final = GameNames()
+"""Names of the known games: ``tictactoe``, ``connect4``, ``othello`` and any other
+registered game (a live view of :func:`game.games.names`)."""
 
 
 def get_rules(name: str) -> Rules:
@@ -67,9 +92,6 @@ def get_rules(name: str) -> Rules:
     Raises:
         UnknownGame: ``name`` is not one of :data:`GAMES` (the message lists them).
     """
-    try:
-        return _REGISTRY[name]
-    except (KeyError, TypeError):
-        if isinstance(name, str) and name in _PACKAGES:
-            return _load(name)
-        raise UnknownGame(name, GAMES) from None
+    from game.games import get_game
+
+    return get_game(name).rules

@@ -16,27 +16,27 @@ from typing import ClassVar, Final, Literal, NoReturn, TypeAlias
 
 __all__ = [
     "REASONS",
-    "BuiltinReason",
+    "BuiltinIllegalReason",
     "IllegalMove",
+    "IllegalReason",
     "Outcome",
-    "Reason",
     "Rules",
     "State",
     "UnknownGame",
 ]
 
-BuiltinReason: TypeAlias = Literal[
+BuiltinIllegalReason: TypeAlias = Literal[
     "occupied", "column_full", "out_of_range", "not_an_int", "game_over"
 ]
 """The reasons of the built-in games (see :data:`REASONS`)."""
 
-Reason: TypeAlias = str
+IllegalReason: TypeAlias = str
 """Why a move was refused; the stable machine-readable part of :class:`IllegalMove`.
 
 One of :data:`REASONS`, or a short ``snake_case`` name that a game defines for itself
 (e.g. othello's ``"no_flip"``)."""
 
-REASONS: Final[tuple[BuiltinReason, ...]] = (
+REASONS: Final[tuple[BuiltinIllegalReason, ...]] = (
     "occupied",
     "column_full",
     "out_of_range",
@@ -57,9 +57,9 @@ class IllegalMove(ValueError):
     """
 
     move: object
-    reason: Reason
+    reason: IllegalReason
 
-    def __init__(self, move: object, reason: Reason, detail: str) -> None:
+    def __init__(self, move: object, reason: IllegalReason, detail: str) -> None:
         self.move = move
         self.reason = reason
         super().__init__(f"illegal move {move!r}: {detail} ({reason})")

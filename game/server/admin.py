@@ -29,7 +29,6 @@ from game.core.quotas import address_key
 from game.protocol.codec import encode_json_bytes
 from game.protocol.errors import CloseCode, ErrorCode, ProtocolError
 from game.server.admin_views import connection_page, match_detail, match_page
-from game.server.connection import Outgoing
 from game.server.hub import Hub
 from game.server.listing import BadCursor
 
@@ -143,7 +142,8 @@ async def list_matches(
     and deadline."""
     hub = _hub(request)
     try:
-        return _json(match_page(hub, _page_size(hub, limit), cursor))
+        return _json(match_page(hub, await hub.world_matches(), _page_size(hub, limit),
+                                cursor))
     except BadCursor as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
 
@@ -233,10 +233,15 @@ async def kick(player: str, request: Request) -> Response:
     periods start, as for any drop. A kick is not a ban: the token still works."""
     hub = _hub(request)
     conn = hub.connections.get(player)
-    if conn is None:
+    address = conn.address if conn is not None else None
+    try:
+        processes = await hub.kick(player, KICK_CODE, KICK_REASON)
+    except ProtocolError as error:
+        raise HTTPException(status_code=503, detail=error.message) from None
+    if not processes:
         raise HTTPException(status_code=404, detail="that player is not connected")
-    conn.close(KICK_CODE, KICK_REASON)
-    log.warning("admin_kick", player=player, address=conn.address, by=_actor(request))
+    log.warning("admin_kick", player=player, address=address, processes=processes,
+                by=_actor(request))
     return _json({"player": player, "code": int(KICK_CODE), "reason": KICK_REASON})
 
 
@@ -249,12 +254,12 @@ class NoticeBody(BaseModel):
 @router.post("/notice")
 async def notice(body: NoticeBody, request: Request) -> Response:
     """Send `{"type": "notice", "reason": "operator", "message": ...}` to every open
-    WebSocket connection (encoded once per codec)."""
-    shared = Outgoing({"type": "notice", "reason": "operator", "message": body.message})
-    sent = 0
-    for conn in list(request.app.state.gate.open):
-        if not conn.closing:
-            conn.send(shared)
-            sent += 1
-    log.warning("admin_notice", sent=sent, chars=len(body.message), by=_actor(request))
-    return _json({"sent": sent})
+    WebSocket connection (encoded once per codec): `{"sent": n, "processes": 1}`; in
+    the Redis mode every process sends to its own, `{"processes": n}`."""
+    message = {"type": "notice", "reason": "operator", "message": body.message}
+    try:
+        reached = await _hub(request).broadcast(message)
+    except ProtocolError as error:
+        raise HTTPException(status_code=503, detail=error.message) from None
+    log.warning("admin_notice", **reached, chars=len(body.message), by=_actor(request))
+    return _json(reached)

@@ -34,31 +34,31 @@ def _seat_entry(hub: Hub, index: int, seat: Seat | None) -> dict[str, Any] | Non
             "connection": None if conn is None else connection_entry(hub, conn)}
 
 
-def match_summary(hub: Hub, live: LiveMatch) -> dict[str, Any]:
-    match = live.match
+def match_summary(hub: Hub, match: Match) -> dict[str, Any]:
     result = match.result
     return {
         "id": match.id, "game": match.game, "status": match.phase.value,
         "version": match.version, "created_at": match.created_at,
         "deadline": match.deadline, "turn": match.turn, "moves": len(match.moves),
-        "room": match.room, "watchers": len(live.watchers),
+        "room": match.room, "watchers": hub.watcher_count(match),
         "result": None if result is None else {"winner": result.winner,
                                                "reason": result.reason.value},
         "players": [_seat_entry(hub, index, seat) for index, seat in enumerate(match.seats)],
     }
 
 
-def match_page(hub: Hub, limit: int, cursor: str | None) -> dict[str, Any]:
-    """Live matches (rooms still waiting included), newest first, `limit` at a time;
+def match_page(hub: Hub, matches: list[Match], limit: int,
+               cursor: str | None) -> dict[str, Any]:
+    """Live `matches` (rooms still waiting included), newest first, `limit` at a time;
     `cursor` is an earlier page's `next`. Sorted afresh for each request: the admin
     API is for one operator, not for pollers (those use /api/matches)."""
-    keys: list[Key] = sorted((live.match.created_at, live.match.id)
-                             for live in hub.matches.values()
-                             if live.match.phase is not Phase.FINISHED)
+    by_key = {(match.created_at, match.id): match for match in matches
+              if match.phase is not Phase.FINISHED}
+    keys: list[Key] = sorted(by_key)
     end = len(keys) if cursor is None else bisect_left(keys, decode_cursor(cursor))
     start = max(0, end - limit)
-    chosen = [hub.matches[key[1]] for key in reversed(keys[start:end])]
-    return {"matches": [match_summary(hub, live) for live in chosen],
+    chosen = [by_key[key] for key in reversed(keys[start:end])]
+    return {"matches": [match_summary(hub, match) for match in chosen],
             "next": encode_cursor(keys[start]) if start > 0 else None, "total": len(keys)}
 
 
@@ -70,7 +70,7 @@ def match_detail(hub: Hub, live: LiveMatch) -> dict[str, Any]:
     record.pop("recent", None)  # move refs kept to acknowledge resends: noise here
     watchers = sorted((connection_entry(hub, conn) for conn in live.watchers),
                       key=lambda entry: str(entry["player"]))
-    return {"summary": match_summary(hub, live), "record": record,
+    return {"summary": match_summary(hub, match), "record": record,
             "view": hub.views(live).of(None), "moves": list(match.moves), "watchers": watchers}
 
 

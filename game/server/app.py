@@ -17,7 +17,7 @@ from game.core.match import Phase
 from game.server.admin import router as admin_router
 from game.server.bots import BotRunner
 from game.server.clock import Clock, ManualClock, SystemClock
-from game.server.connection import enable_outgoing_validation
+from game.server.connection import Outgoing, enable_outgoing_validation
 from game.server.drain import Drain
 from game.server.handlers import Handlers
 from game.server.http import router
@@ -76,6 +76,15 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         hub = Hub(settings, store, clock, bots, lobby, metrics)
     handlers = Handlers(hub, lobby)
     gate = Gate(settings, metrics)
+
+    def send_to_everyone(message: dict[str, Any]) -> int:
+        shared = Outgoing(message)  # encoded once per codec
+        open_ = [conn for conn in list(gate.open) if not conn.closing]
+        for conn in open_:
+            conn.send(shared)
+        return len(open_)
+
+    hub.send_to_everyone = send_to_everyone
     metrics.watch(hub, gate)
     endpoint = Endpoint(settings, gate, handlers)
 

@@ -69,14 +69,15 @@ def run(args: argparse.Namespace) -> int:
     except SettingsError as exc:  # a list or dict setting that is not JSON
         return refuse([describe_settings_error(exc, flags)])
 
-    from game.server.listen import ListenError, listen
+    from game.server.listen import ListenError, listen, reserve
     from game.server.logs import chosen_format, configure_logging
     from game.server.run import serve
 
     json_lines = chosen_format(settings.log_format, settings.log_json, sys.stderr) == "json"
     configure_logging(settings.log_level, json_lines)
     try:
-        sock = listen(settings)
+        # --workers: each worker listens on the port itself (SO_REUSEPORT); this holds it
+        sock = reserve(settings) if settings.workers > 1 else listen(settings)
     except ListenError as exc:
         sys.stderr.write(f"game serve: {exc}\n")
         return EXIT_BAD_SETTINGS
@@ -86,6 +87,10 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"game serve: {problem}\n")
         return EXIT_BAD_SETTINGS
     log_setting_notes(settings, os.environ)
+    if settings.workers > 1:
+        from game.server.workers import supervise
+
+        return supervise(settings, sock, json_lines)
     serve(settings, sock)
     return 0
 

@@ -188,6 +188,8 @@ class Connection:
         self.address = address
         self.player: str | None = None
         self.name: str | None = None
+        self.bot = False
+        """The player's `hello` said `bot: true`: its seats are shown as a program's."""
         self.watching: set[str] = set()
         self.close_code: int | None = None
         self.close_reason = ""

@@ -145,7 +145,7 @@ class Handlers:
             # to queue (and its `disconnect` no longer speaks for the player)
             await self.lobby.dequeue(record.id)
             previous.close(CloseCode.REPLACED, "replaced by a newer connection")
-        conn.player, conn.name = record.id, record.name
+        conn.player, conn.name, conn.bot = record.id, record.name, record.bot
         self.hub.connections[record.id] = conn
         await self.hub.arrived(conn)
         live_ids = await self.hub.matches_of(record.id)
@@ -238,7 +238,7 @@ class Handlers:
 
     def _seat(self, conn: Connection) -> Seat:
         assert conn.player is not None and conn.name is not None
-        return Seat(conn.player, conn.name)
+        return Seat(conn.player, conn.name, program=conn.bot)
 
     async def queue(self, conn: Connection, msg: m.Queue) -> None:
         assert conn.player is not None

@@ -7,17 +7,18 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel
 
-from game.bots import LEVELS, levels_of
+from game.bots import LEVELS
 from game.core.match import Phase
+from game.games import all_games
 from game.protocol.asyncapi import asyncapi_document
 from game.protocol.codec import encode_json_bytes
 from game.protocol.errors import ProtocolError
 from game.protocol.schema import protocol_schema
-from game.rules import GAMES, get_rules
+from game.rules import GAMES
 from game.server import ratings_api
 from game.server.clock import ManualClock
 from game.server.drain import Drain
-from game.server.history_api import finished_page
+from game.server.history_api import PositionsAnswer, finished_page, positions_entry
 from game.server.hub import Hub
 from game.server.listing import BadCursor, MatchListing
 from game.server.metrics import CONTENT_TYPE, metrics_allowed
@@ -69,12 +70,8 @@ async def metrics(request: Request) -> Response:
 
 @router.get("/api/games")
 async def games() -> dict[str, Any]:
-    entries = []
-    for name in GAMES:
-        rules = get_rules(name)
-        entries.append({"id": name, "title": rules.title, "rows": rules.rows, "cols": rules.cols,
-                        "bot_levels": list(levels_of(name))})
-    return {"games": entries, "bot_levels": list(LEVELS)}
+    """Every registered game with what a client needs to show it (docs/protocol.md)."""
+    return {"games": [game.metadata() for game in all_games()], "bot_levels": list(LEVELS)}
 
 
 @router.get("/api/matches")
@@ -128,6 +125,20 @@ async def match_detail(match_id: str, request: Request) -> dict[str, Any]:
     return {"match": match_id, "id": match_id,  # `id`: deprecated alias of `match`
             "version": live.match.version, "view": hub.views(live).of(None),
             "moves": list(live.match.moves)}
+
+
+@router.get("/api/matches/{match_id}/positions", response_model=None, responses={
+    200: {"model": PositionsAnswer, "description": "the match and its board after each ply"},
+    404: {"description": "no such match"}})
+async def match_positions(match_id: str, request: Request) -> Response:
+    """A match (live or finished) replayed with the game's rules: its players, result
+    and moves, and `positions`, the board before the first move and after each one."""
+    try:
+        live = await _hub(request).live(match_id)
+    except ProtocolError:
+        raise HTTPException(status_code=404, detail="no such match") from None
+    return Response(encode_json_bytes(positions_entry(live.match)),
+                    media_type="application/json")
 
 
 @router.get("/api/leaderboard")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections import OrderedDict
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -99,6 +99,9 @@ class Hub:
         self.stopped_at: int | None = None
         """Epoch ms when `stopping` began: the clocks stood still from then, so the next
         start credits its downtime from this moment (see `begin_stopping`)."""
+        self.send_to_everyone: Callable[[dict[str, Any]], int] = lambda message: 0
+        """Sends a message to every open connection of this process (set by the app);
+        how many."""
         self._finished: OrderedDict[str, None] = OrderedDict()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.outage = StoreOutage(settings.store_error_log_seconds)
@@ -240,7 +243,7 @@ class Hub:
         """The seat a player connected somewhere takes in a new match (their name)."""
         conn = self.connections[player]
         assert conn.player is not None and conn.name is not None
-        return Seat(conn.player, conn.name)
+        return Seat(conn.player, conn.name, program=conn.bot)
 
     async def seated(self, player: str, match_id: str) -> None:
         """`player`, connected here, took a seat in `match_id` (joined a room)."""
@@ -252,6 +255,31 @@ class Hub:
     async def present(self, player: str, match_id: str) -> None:
         """`player` is connected here and sits in `match_id`: online."""
         await self.submit(match_id, Presence(player, True))
+
+    async def world_matches(self) -> list[Match]:
+        """Every live match (rooms waiting included) of the whole game world: here, the
+        ones this process serves; in the Redis mode, every process's."""
+        return [live.match for live in self.matches.values()
+                if live.match.phase is not Phase.FINISHED]
+
+    def watcher_count(self, match: Match) -> int:
+        """Spectators of `match` now: counted here, where one process has them all."""
+        live = self.matches.get(match.id)
+        return match.watchers if live is None else len(live.watchers)
+
+    async def kick(self, player: str, code: int, reason: str) -> int:
+        """Close `player`'s connections (wherever they are, in the Redis mode); how many
+        processes had one."""
+        conn = self.connections.get(player)
+        if conn is None:
+            return 0
+        conn.close(code, reason)
+        return 1
+
+    async def broadcast(self, message: dict[str, Any]) -> dict[str, int]:
+        """Send `message` to every connection of the game world: `sent` (connections
+        here) and `processes` that took it (in the Redis mode each sends its own)."""
+        return {"sent": self.send_to_everyone(message), "processes": 1}
 
     async def left(self, player: str) -> None:
         """`player`'s connection here is gone: offline in their matches."""

@@ -39,10 +39,14 @@ _END: Any = object()
 
 class Inbox:
     __slots__ = ("_backlog", "_busy", "_context", "_ending", "_pause", "_paused", "_task",
-                 "session")
+                 "always_task", "session")
 
-    def __init__(self, session: Session, pause: Callable[[bool], None]) -> None:
+    def __init__(self, session: Session, pause: Callable[[bool], None],
+                 always_task: bool = False) -> None:
         self.session = session
+        self.always_task = always_task
+        """Run every message in a task (the Redis mode: every command awaits Redis, and
+        its client's timeouts need a task)."""
         self._pause = pause
         """Called with True to stop reading from the socket, False to read again."""
         self._paused = False
@@ -119,7 +123,7 @@ class Inbox:
             return True  # the server closes: what the peer sent after that is not read
         else:
             coro = self.session.handle(item)
-        if self.session.endpoint.settings.redis_url is not None:
+        if self.always_task:
             # every command of the Redis mode awaits Redis, and its client's timeouts
             # need a task: stepping by hand would only add a step
             task = self.session.conn.loop.create_task(coro, context=self._context)

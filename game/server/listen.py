@@ -25,10 +25,25 @@ class ListenError(Exception):
     """The socket could not be bound; the message is one line for the operator."""
 
 
-def listen(settings: Settings) -> socket.socket:
+def listen(settings: Settings, reuse_port: bool = False) -> socket.socket:
     """A socket bound to `settings.host` and `settings.port`, already listening: from
     here on the port is ours, and connections wait in the backlog until the app
-    serves them."""
+    serves them. With `reuse_port`, one of the `--workers` sockets sharing the port
+    (SO_REUSEPORT): the kernel spreads new connections over them."""
+    return _bound(settings, reuse_port, BACKLOG)
+
+
+def reserve(settings: Settings) -> socket.socket:
+    """The port of `--workers`, bound but not listening (no connection waits on it):
+    bound like `listen`'s, so a port in use is the same one line, and only then marked
+    SO_REUSEPORT, so that the workers' sockets (`listen(reuse_port=True)`) may join it
+    but a second server started by mistake with its own `--workers` may not."""
+    sock = _bound(settings, False, None)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    return sock
+
+
+def _bound(settings: Settings, reuse_port: bool, backlog: int | None) -> socket.socket:
     where = f"{settings.host}:{settings.port}"
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
@@ -41,8 +56,11 @@ def listen(settings: Settings) -> socket.socket:
     try:
         # a restart may bind while the last run's connections are in TIME_WAIT
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(address)
-        sock.listen(BACKLOG)
+        if backlog is not None:
+            sock.listen(backlog)
     except OSError as error:
         sock.close()
         reason = _REASONS.get(error.errno or 0, error.strerror or str(error))

@@ -6,6 +6,9 @@ rebuilt at most every `match_list_refresh_ms`, and each page reads only its own
 matches' current state. A page's cursor is the sort key of its last match, never
 an offset: matches that start meanwhile are newer and land before it, so paging on
 shows no match twice and skips none that was listed when the first page was read.
+
+A match nobody plays any more (every player who is not a built-in bot is offline,
+waiting out their grace time) is not listed: there is nothing to watch.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from game.core.match import Phase
+from game.core.match import Match, Phase, Seat
 from game.server.hub import Hub
 
 Key = tuple[int, str]
@@ -53,6 +56,18 @@ class Page:
     """Live matches in the list as last rebuilt (so within `match_list_refresh_ms`)."""
 
 
+def _listed_player(seat: Seat | None) -> dict[str, Any] | None:
+    if seat is None:
+        return None
+    return {"name": seat.name, "bot": seat.bot is not None, "program": seat.program}
+
+
+def _played(match: Match) -> bool:
+    """Live and someone plays it: a player other than a built-in bot is online."""
+    return match.phase is Phase.ACTIVE and any(
+        seat is not None and seat.bot is None and seat.online for seat in match.seats)
+
+
 class MatchListing:
     def __init__(self, hub: Hub, clock: Callable[[], float] = time.monotonic) -> None:
         self.hub = hub
@@ -87,10 +102,9 @@ class MatchListing:
             return
         listed = [
             _Listed((match.created_at, match.id), match.game,
-                    [{"name": s.name, "bot": s.bot is not None} if s else None
-                     for s in match.seats])
+                    [_listed_player(seat) for seat in match.seats])
             for live in self.hub.matches.values()
-            if (match := live.match).phase is Phase.ACTIVE
+            if _played(match := live.match)
         ]
         listed.sort(key=lambda entry: entry.key)
         self._listed = listed
@@ -98,9 +112,9 @@ class MatchListing:
         self._built_at = now
 
     def _entry(self, listed: _Listed) -> dict[str, Any] | None:
-        """The match as it is now, or None once it is over (or gone)."""
+        """The match as it is now, or None once it is over, gone or left by its players."""
         live = self.hub.matches.get(listed.key[1])
-        if live is None or live.match.phase is not Phase.ACTIVE:
+        if live is None or not _played(live.match):
             return None
         # `match` as in every message; `id` is its deprecated alias (docs/protocol.md)
         return {"match": listed.key[1], "id": listed.key[1], "game": listed.game,

@@ -11,21 +11,22 @@ for one move (one commit) in `metrics_timing_sample`. Levels
 gate at scrape time too (`RuntimeCollector`), never kept up to date per frame.
 
 Each app has its own `CollectorRegistry`, so several apps in one process (tests)
-never share figures, and each process serves its own. Should `--workers` ever let
-several processes share one port, a scrape would reach one worker at random: the
-counters and histograms would then move to prometheus-client's multiprocess mode
-(`PROMETHEUS_MULTIPROC_DIR` set and emptied before the workers start, its
-`Counter`/`Histogram` kept in per-process mmap files, `/metrics` built by a
-`MultiProcessCollector`, `mark_process_dead` when a worker exits), paying the lock
-cost above, and the scrape-time levels would become `Gauge(multiprocess_mode=
-"livesum")` set by each worker once a second. Or each worker serves its own figures
-on its own port, as the Redis mode's processes will.
+never share figures, and a lone process serves its own. The workers of `game serve
+--workers N` share one port, so a scrape reaches one of them at random: there (after
+`share_through(directory)`, which game.server.workers calls in each worker) the same
+figures are also copied once a second, and at each scrape, into prometheus-client's
+multiprocess files, and `/metrics` answers for every worker (game.server.metric_files).
+
+In the Redis mode, `watch_redis` times every Redis call and script by operation, counts
+Redis errors, and `observe_pubsub_lag` takes each delivered patch's lag.
 
 Who may read `/metrics`: see `metrics_allowed`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from time import perf_counter
@@ -38,6 +39,7 @@ from prometheus_client.metrics_core import (
     HistogramMetricFamily,
     Metric,
 )
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from game.core.match import Phase
@@ -46,12 +48,14 @@ from game.protocol.errors import ErrorCode
 from game.protocol.messages import CLIENT_TYPES
 from game.rules import GAMES
 from game.server.forwarded import parse_address, parse_networks
+from game.server.metric_files import MetricFiles, per_worker
 
 if TYPE_CHECKING:
     from game.server.bot_worker import Answer, Job
     from game.server.connection import Connection
     from game.server.hub import Hub
     from game.server.session import Gate
+    from game.store.redis.client import RedisClient
 
 CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -69,6 +73,21 @@ _MOVE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.0
                  0.25, 0.5, 1.0)
 _THINK_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 _WAIT_BUCKETS = (0.0001, 0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+_REDIS_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                  0.25, 0.5, 1.0, 2.5)
+_LAG_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                5.0, 10.0)
+SHARE_SECONDS = 1.0
+"""How often a worker of `--workers` copies its figures into the shared files."""
+
+_sharing: list[str] = []
+"""The directory of this process's shared files, once `share_through` named one."""
+
+
+def share_through(directory: str) -> None:
+    """This process is one worker of `--workers`: every `Metrics` made from now on also
+    copies its figures into `directory` and serves every worker's (see the module)."""
+    _sharing[:] = [directory]
 
 K = TypeVar("K", str, tuple[str, str])
 
@@ -157,9 +176,17 @@ class Metrics(Collector):
     """The registry of one app and its event counts (bumped on the loop's thread)."""
 
     def __init__(self, timing_sample: int = 1) -> None:
-        self.registry = CollectorRegistry()
-        ProcessCollector(registry=self.registry)  # CPU seconds, memory, open descriptors
-        self.registry.register(GC_COLLECTOR)
+        self.local = CollectorRegistry()
+        """This process's figures; what `/metrics` serves unless the process shares."""
+        self.registry = self.local
+        self.files: MetricFiles | None = None
+        if _sharing:
+            self.files = MetricFiles(_sharing[0])
+            self.registry = CollectorRegistry(auto_describe=False)
+            MultiProcessCollector(self.registry, _sharing[0])  # type: ignore[no-untyped-call]
+        self._sharer: asyncio.Task[None] | None = None
+        ProcessCollector(registry=self.local)  # CPU seconds, memory, open descriptors
+        self.local.register(GC_COLLECTOR)
         self.moves: Counts[str] = Counts(
             "game_moves", "Moves applied (players' and bots'), by game", ["game"], GAMES)
         self.commands: Counts[str] = Counts(
@@ -185,14 +212,74 @@ class Metrics(Collector):
         self.bot_wait_seconds = Timings(_WAIT_BUCKETS)
         self.bot_think_seconds: dict[tuple[str, str], Timings] = {}
         """By (game, level)."""
-        self.registry.register(self)
+        self.redis_watched = False
+        self.redis_seconds: dict[tuple[str, str], Timings] = {}
+        """By (operation, kind)."""
+        self.redis_errors: Counts[tuple[str, str]] = Counts(
+            "game_redis_errors", "Redis calls and scripts that failed, by operation and "
+            "error (ConnectionError, TimeoutError: Redis did not answer)", ["op", "error"])
+        self.pubsub_lag = Timings(_LAG_BUCKETS)
+        self.local.register(self)
 
     def watch(self, hub: Hub, gate: Gate) -> None:
         """Report the levels of this hub and gate at each scrape."""
-        self.registry.register(RuntimeCollector(hub, gate))
+        self.local.register(RuntimeCollector(hub, gate))
 
     def exposition(self) -> bytes:
+        """The text of a scrape: this process's figures, or every worker's."""
+        self.share()
         return generate_latest(self.registry)
+
+    # ---- --workers: the shared files -------------------------------------------------------
+
+    def share(self) -> None:
+        """Copy this process's figures into the shared files (when it shares them)."""
+        if self.files is None:
+            return
+        families = list(self.local.collect())
+        websockets = sum(sample.value for family in families
+                         if family.name == "game_websocket_connections"
+                         for sample in family.samples)
+        mine = GaugeMetricFamily("game_worker_websockets", "Open WebSocket connections of "
+                                 "this worker", value=websockets)
+        self.files.write(families, [*per_worker(families), mine])
+
+    def start_sharing(self, every: float = SHARE_SECONDS) -> None:
+        """From the event loop: `share` every `every` seconds until the loop ends."""
+        if self.files is not None and self._sharer is None:
+            self.share()  # before the supervisor hears that this worker serves
+            self._sharer = asyncio.get_running_loop().create_task(self._share_every(every))
+
+    async def _share_every(self, every: float) -> None:
+        try:
+            while True:
+                await asyncio.sleep(every)
+                self.share()
+        finally:  # the loop is ending (the server stopped): the last figures count too
+            with contextlib.suppress(Exception):
+                self.share()
+
+    # ---- the Redis mode ---------------------------------------------------------------------
+
+    def watch_redis(self, redis: RedisClient) -> None:
+        """Time every call and script `redis` makes, and count its errors."""
+        redis.observer = self.observe_redis
+        self.redis_watched = True
+
+    def observe_redis(self, op: str, kind: str, seconds: float,
+                      error: BaseException | None) -> None:
+        """A `RedisClient.observer`: one call or script of `op` is over."""
+        timings = self.redis_seconds.get((op, kind))
+        if timings is None:
+            timings = self.redis_seconds[(op, kind)] = Timings(_REDIS_BUCKETS)
+        timings.observe(seconds)
+        if error is not None:
+            self.redis_errors.bump((op, type(error).__name__))
+
+    def observe_pubsub_lag(self, ms: float) -> None:
+        """A committed patch reached this process `ms` after its commit: the shared
+        clock's now minus its `Patches.at` (below 0, from clock error, counts as 0)."""
+        self.pubsub_lag.observe(max(0.0, ms) / 1000)
 
     # ---- events that are not on the move path --------------------------------------------
 
@@ -252,7 +339,21 @@ class Metrics(Collector):
             _histogram("game_bot_queue_wait_seconds", "Time a bot turn waited for a free "
                        "worker", self.bot_wait_seconds),
             think,
+            *self._redis(),
         ]
+
+    def _redis(self) -> list[Metric]:
+        if not self.redis_watched and not any(self.pubsub_lag.counts):
+            return []  # the embedded store: no Redis figures at all
+        trips = HistogramMetricFamily(
+            "game_redis_seconds", "Redis round trips: each call or script by the operation "
+            "that made it (kind call or script), failed ones included", labels=["op", "kind"])
+        for labels, timings in self.redis_seconds.items():
+            timings.add_to(trips, labels)
+        return [trips, self.redis_errors.family(),
+                _histogram("game_redis_pubsub_lag_seconds", "From a patch's commit (its time "
+                           "on the shared clock) to its delivery to this process by pub/sub",
+                           self.pubsub_lag)]
 
 
 _GAUGES: Final[dict[str, tuple[str, tuple[str, ...]]]] = {

@@ -9,7 +9,7 @@ import math
 import resource
 import signal
 import socket
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from types import FrameType
 
 import structlog
@@ -35,10 +35,15 @@ class GameServer(uvicorn.Server):
 
     drain: Drain | None = None
     _loop: asyncio.AbstractEventLoop | None = None
+    app: FastAPI | None = None
+    on_started: Callable[[FastAPI], None] | None = None
+    """Called on the loop once the app started and serves (game.server.workers)."""
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         self._loop = asyncio.get_running_loop()
         await super().startup(sockets)
+        if self.started and self.on_started is not None and self.app is not None:
+            self.on_started(self.app)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         # a Python signal handler may run in the middle of any loop callback: the
@@ -137,14 +142,17 @@ def _shrink_caps(settings: Settings, budget: int) -> None:
         1, min(settings.max_connections_per_address, http // 2))
 
 
-def serve(settings: Settings, sock: socket.socket) -> None:
+def serve(settings: Settings, sock: socket.socket,
+          on_started: Callable[[FastAPI], None] | None = None) -> None:
     """Serve on `sock`, bound (game.server.listen) before the store was opened; the
-    caller (game.server.cli) has checked the settings and configured logging."""
+    caller (game.server.cli) has checked the settings and configured logging.
+    `on_started(app)` runs on the loop once the app has started (not if it failed)."""
     settings.port = int(sock.getsockname()[1])  # 0 asked for any port: this is the one
     fit_file_limit(settings)
     app = create_app(settings)
     server = GameServer(uvicorn_config(settings, app))
     server.drain = app.state.drain
+    server.app, server.on_started = app, on_started
     log.info("websocket_endpoint", websocket=settings.websocket)
     # Everything built so far lives as long as the process: keep it out of the
     # collector's way, and collect young objects less often (many short-lived dicts

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from game.games import load, parse_specs
 from game.server.forwarded import parse_networks
 
 ADMIN_TOKEN_MIN = 16
@@ -215,6 +216,11 @@ class Settings(BaseSettings):
         default_factory=dict, description='levels played by a plugin function instead of the '
         'built-in bot, e.g. {"hard": "pkg.module:choose"} with choose(game, moves, seed, '
         'time_budget) -> move; for tests (a bot that raises or overruns) and experiments')
+    extra_games: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="games beyond the built-in ones, separated by "
+        "commas: each a module whose `GAME` is a `GameDefinition`, or `module:attribute`; "
+        "imported and registered at start (an error stops the server), and by the bot "
+        "worker processes from this variable: see docs/adding-a-game.md")
     # bot fairness (issue 15, finding 9): bot searches are shared between matches
     max_bot_matches_per_player: int = Field(
         3, ge=1, description="bot matches one player may have in play at once; more are "
@@ -291,8 +297,9 @@ class Settings(BaseSettings):
         None, description="deprecated, use log_format: true is json, false is console (a "
         "warning is logged at start; refused if it contradicts log_format)")
     workers: int = Field(
-        1, ge=1, description="server processes sharing the port; above 1 needs the Redis "
-        "mode (redis_url)")
+        1, ge=1, description="server processes sharing the port (SO_REUSEPORT), kept by a "
+        "supervisor that forwards SIGTERM and SIGINT and restarts a worker that dies; above "
+        "1 needs the Redis mode (redis_url)")
     validate_outgoing: bool = Field(
         False, description="check every sent message against /api/protocol (tests only)"
     )
@@ -333,6 +340,18 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.lstrip().startswith("["):
             return [part.strip() for part in value.split(",") if part.strip()]
         return _from_json(value, "a JSON list of origins, or origins separated by commas")
+
+    @field_validator("extra_games", mode="before")
+    @classmethod
+    def _games_list(cls, value: Any) -> Any:
+        return parse_specs(value) if isinstance(value, str) else value
+
+    @field_validator("extra_games")
+    @classmethod
+    def _register_games(cls, value: list[str]) -> list[str]:
+        for spec in value:  # now: a module that does not load stops the server at once
+            load(spec)
+        return value
 
     @field_validator("bot_plugins", mode="before")
     @classmethod

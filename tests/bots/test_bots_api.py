@@ -11,11 +11,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from game.bots import LEVELS, Bot, UnknownLevel, choose_move, get_bot
-from game.rules import GAMES, State, UnknownGame, get_rules
+from game.bots import LEVELS, NoBot, UnknownLevel, choose_move, get_bot, levels_of
+from game.bots.simple import move_weights
+from game.games import GameDefinition, all_games
+from game.rules import State, UnknownGame, get_rules
+from tests.games import checks
 
-# The placement games these tests were written for (othello's bots: tests/games/othello).
-PLACEMENT_GAMES = ("tictactoe", "connect4")
+LEVELS_BY_GAME = [(game, level) for game in all_games() for level in game.levels]
+WEAKER = [(game, level) for game, level in LEVELS_BY_GAME if level != "hard"]
+# the games whose medium level is the shared one, which wins and blocks in one
+SHARED_MEDIUM = [game.name for game, level in WEAKER if level == "medium"
+                 and type(get_bot(game.name, "medium")).__module__ == "game.bots.simple"]
 
 
 def random_position(game: str, rng: random.Random, max_plies: int) -> State:
@@ -34,18 +40,20 @@ def test_levels() -> None:
     assert LEVELS == ("random", "easy", "medium", "hard")
 
 
-@pytest.mark.parametrize("game", GAMES)
-@pytest.mark.parametrize("level", LEVELS)
-def test_every_bot_plays_legal_moves_to_the_end(game: str, level: str) -> None:
-    bot = get_bot(game, level, seed=3, time_budget=0.02)
-    assert isinstance(bot, Bot) and bot.game == game and bot.level == level
-    rng = random.Random(4)
-    for _ in range(3):
-        state = get_rules(game).initial()
-        while state.outcome is None:
-            move = bot.choose(state) if state.to_move == 0 else rng.choice(state.legal_moves())
-            assert type(move) is int and move in state.legal_moves()
-            state = state.apply(move)
+@pytest.mark.parametrize(("game", "level"), LEVELS_BY_GAME,
+                         ids=[f"{g.name}-{level}" for g, level in LEVELS_BY_GAME])
+def test_every_bot_plays_legal_moves_to_the_end(game: GameDefinition, level: str) -> None:
+    checks.check_bot_level(game, level)
+
+
+@pytest.mark.parametrize("game", all_games(), ids=lambda g: g.name)
+def test_levels_are_known_and_missing_ones_are_refused(game: GameDefinition) -> None:
+    assert levels_of(game.name) == game.levels
+    assert set(game.levels) <= set(LEVELS)
+    assert list(game.levels) == [level for level in LEVELS if level in game.levels]
+    for level in set(LEVELS) - set(game.levels):
+        with pytest.raises(NoBot, match=f"{game.name} has no {level!r} bot"):
+            get_bot(game.name, level)
 
 
 def test_unknown_level() -> None:
@@ -62,29 +70,15 @@ def test_unknown_game() -> None:
         get_bot("chess", "easy")
 
 
-@pytest.mark.parametrize("game", PLACEMENT_GAMES)
-@pytest.mark.parametrize("level", LEVELS)
-def test_bots_refuse_finished_games_and_other_games(game: str, level: str) -> None:
-    bot = get_bot(game, level, seed=1)
-    finished = get_rules(game).replay(
-        [0, 1, 0, 1, 0, 1, 0] if game == "connect4" else [0, 3, 1, 4, 2]
-    )
-    with pytest.raises(ValueError, match="over"):
-        bot.choose(finished)
-    other = get_rules("tictactoe" if game == "connect4" else "connect4").initial()
-    with pytest.raises(ValueError, match="cannot play"):
-        bot.choose(other)
-
-
-@pytest.mark.parametrize("game", GAMES)
-@pytest.mark.parametrize("level", ["random", "easy", "medium"])
-def test_seeded_bots_are_reproducible(game: str, level: str) -> None:
+@pytest.mark.parametrize(("game", "level"), WEAKER,
+                         ids=[f"{g.name}-{level}" for g, level in WEAKER])
+def test_seeded_bots_are_reproducible(game: GameDefinition, level: str) -> None:
     rng = random.Random(9)
-    positions = [random_position(game, rng, 6) for _ in range(30)]
-    a, b = get_bot(game, level, seed=42), get_bot(game, level, seed=42)
+    positions = [random_position(game.name, rng, 6) for _ in range(30)]
+    a, b = get_bot(game.name, level, seed=42), get_bot(game.name, level, seed=42)
     first = [a.choose(s) for s in positions]
     assert first == [b.choose(s) for s in positions]
-    c = get_bot(game, level, seed=43)
+    c = get_bot(game.name, level, seed=43)
     if level == "random":
         assert [c.choose(s) for s in positions] != first  # the seed matters
 
@@ -96,10 +90,11 @@ def test_random_bot_covers_every_move() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(game=st.sampled_from(PLACEMENT_GAMES), seed=st.integers(0, 10_000))
+@given(game=st.sampled_from(SHARED_MEDIUM), seed=st.integers(0, 10_000))
 def test_medium_wins_and_blocks(game: str, seed: int) -> None:
     rng = random.Random(seed)
-    state = random_position(game, rng, 30 if game == "connect4" else 7)
+    rules = get_rules(game)
+    state = random_position(game, rng, rules.rows * rules.cols * 3 // 4)
     me = state.to_move
     assert me is not None
     move = get_bot(game, "medium", seed=seed).choose(state)
@@ -156,3 +151,13 @@ def test_choose_move_runs_in_a_spawned_worker_process() -> None:
         assert block.result(timeout=60) == 3
         assert first.result(timeout=60) == 3
         assert ttt.result(timeout=60) == 2
+
+
+def test_move_weights_of_the_shared_medium_bot() -> None:
+    assert move_weights("connect4") == (1, 2, 3, 4, 3, 2, 1)  # the centre column first
+    assert move_weights("tictactoe") == (2, 1, 2, 1, 3, 1, 2, 1, 2)  # its own: lines
+    for game in all_games():
+        weights = move_weights(game.name)
+        assert len(weights) == game.moves and min(weights) >= 1
+    rings = move_weights("othello")  # the default for cells: rings around the centre
+    assert rings[27] == 4 and rings[0] == 1 and rings[9] == 2

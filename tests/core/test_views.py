@@ -19,9 +19,10 @@ from game.core.match import (
 )
 from game.core.views import VIEWERS, updates, view_for, views_of
 from game.protocol.patch import apply_patch, view_hash
+from game.rules import GAMES
 
 
-@pytest.mark.parametrize("game", ["tictactoe", "connect4"])
+@pytest.mark.parametrize("game", list(GAMES))
 @pytest.mark.parametrize("seed", range(10))
 def test_random_games_keep_every_viewer_in_step(game: str, seed: int) -> None:
     rng = random.Random(seed)

@@ -15,6 +15,7 @@ import jsonschema
 import msgpack
 import pytest
 
+from game.games import all_games
 from game.protocol.errors import CloseCode, ErrorCode
 from game.protocol.messages import CLIENT_TYPES
 from game.protocol.patch import apply_patch, canonical_json, view_hash
@@ -127,6 +128,20 @@ def test_the_generated_sections_are_current_and_filled() -> None:
         "hash example", "patch example", "errors", "transcript"}
 
 
+@pytest.mark.parametrize("game", [game.name for game in all_games()])
+def test_every_registered_game_is_described(game: str) -> None:
+    """docs/protocol.md and the registry agree: each game has its generated sections,
+    and they say what the registry says (its levels, seats, sentences, reasons)."""
+    current = gen.static_sections()
+    for kind in ("game", "board", "position", "finish"):
+        name = f"{kind} {game}"
+        assert name in SECTIONS, f"docs/protocol.md has no `gen:{name}` section: add it " \
+                                 "after the game's paragraph and run the generator"
+        assert SECTIONS[name] == current[name], f"{name!r} is stale: run the generator"
+    listed = DOC[DOC.index("## The view"):DOC.index("## Patches and hashes")]
+    assert listed.index(f"<!-- gen:game {game} -->") < listed.index(f"<!-- gen:board {game} -->")
+
+
 def test_every_error_code_and_close_code_is_documented(schemas: dict[str, Any]) -> None:
     errors_table = DOC[DOC.index("## Errors"):DOC.index("## Close codes")]
     for code in ErrorCode:
@@ -228,8 +243,13 @@ def test_the_http_answers_are_the_documented_ones(server: ServerProcess) -> None
     for path in ("/api/games", "/healthz", "/readyz", "/api/matches"):
         for key in answers[path].json():
             assert f'"{key}"' in section, (path, key)
-    for entry in answers["/api/games"].json()["games"]:
-        assert set(entry) == {"id", "title", "rows", "cols", "bot_levels"}
+    served = answers["/api/games"].json()["games"]
+    assert served == [game.metadata() for game in all_games()]  # the registry, as it is
+    for entry in served:
+        assert list(entry) == ["id", "title", "rows", "cols", "bot_levels", "seats", "move",
+                               "cells", "sentences"]
+        for key in (*entry, *entry["sentences"]):
+            assert f'"{key}"' in section, key
     missing = httpx.get(f"{server.http}/api/matches/no-such-match", timeout=10)
     assert missing.status_code == 404 and missing.json() == {"detail": "no such match"}
     for key in ("match", "id", "game", "status", "players", "moves", "watchers",

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from game.games import all_games
 from game.rules import GAMES, get_rules
 from tests.support import Client, ServerProcess, connect, play_out, seated, start_server
 
@@ -125,8 +126,8 @@ async def _until_version(client: Client, match: str, version: int) -> None:
     await asyncio.wait_for(wait(), 15)
 
 
-@pytest.mark.parametrize("level", ["random", "easy", "medium", "hard"])
-@pytest.mark.parametrize("game", ["tictactoe", "connect4"])
+@pytest.mark.parametrize(("game", "level"), [(game.name, level) for game in all_games()
+                                             for level in game.levels])
 async def test_a_match_against_each_bot_level_ends(
     server: ServerProcess, codec: str, level: str, game: str
 ) -> None:
@@ -146,7 +147,7 @@ async def test_a_match_against_each_bot_level_ends(
                                        "move": rng.choice(view["legal"]),
                                        "version": human.versions[match]})
             assert ack["type"] == "ack", ack
-        assert view["result"]["reason"] in ("line", "draw")
+        assert view["result"]["reason"] in ("line", "draw", "score")
 
 
 def test_http_api(server: ServerProcess) -> None:

@@ -80,15 +80,13 @@ def test_each_bad_setting_is_one_readable_line_and_nothing_is_created(tmp_path: 
     assert nothing_created(tmp_path) == []
 
 
-def test_redis_and_several_workers_are_refused_until_the_redis_mode_is_wired(
-        tmp_path: Path) -> None:
+def test_several_workers_need_redis_and_a_bad_redis_url_is_refused(tmp_path: Path) -> None:
     done = serve_once(tmp_path, "--workers", "3")
     assert done.returncode == 2
     assert "  --workers 3: above 1 needs the Redis mode (--redis)" in done.stderr
     done = serve_once(tmp_path, "--redis", "redis://:secret@127.0.0.1:1/0")
-    assert done.returncode == 2
-    assert ("  --redis (hidden): the Redis mode is not wired to the server yet"
-            in done.stderr)
+    assert done.returncode == 2  # nothing listens there: one line, no password
+    assert done.stderr.startswith("game serve: cannot reach Redis at redis://127.0.0.1:1/0")
     assert "secret" not in done.stderr
     done = serve_once(tmp_path, GAME_WORKERS="0")
     assert done.returncode == 2 and "  GAME_WORKERS=0: must be at least 1" in done.stderr

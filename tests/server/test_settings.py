@@ -14,23 +14,24 @@ from pydantic import ValidationError
 from game.server.settings import Settings, default_db_path
 
 
-def test_a_redis_url_is_refused_until_the_redis_mode_exists() -> None:
-    with pytest.raises(ValidationError, match="Redis mode is not wired to the server yet"):
-        Settings(redis_url="redis://127.0.0.1:6379/0")
+def test_the_redis_mode_settings_are_checked() -> None:
+    assert Settings(redis_url="redis://127.0.0.1:6379/0").redis_url is not None
     assert Settings().redis_url is None
+    with pytest.raises(ValidationError, match="redis_namespace"):
+        Settings(redis_namespace="a{b}")  # a hash tag in every key would break a Cluster
+    with pytest.raises(ValidationError, match="presence_lease_seconds"):
+        Settings(presence_lease_seconds=0)
 
 
 def test_game_serve_names_every_invalid_setting_and_exits_2() -> None:
-    env = {**os.environ, "GAME_REDIS_URL": "redis://127.0.0.1:6379/0", "GAME_PORT": "abc",
-           "GAME_DB": ":memory:"}
+    env = {**os.environ, "GAME_WORKERS": "2", "GAME_PORT": "abc", "GAME_DB": ":memory:"}
     done = subprocess.run([sys.executable, "-m", "game", "serve"], env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     lines = done.stderr.splitlines()
     assert lines[0] == "game serve: invalid settings, nothing was started"
     assert "  GAME_PORT=abc: must be a whole number" in lines
-    assert any(line.startswith("  GAME_REDIS_URL=(hidden): ") and "not wired" in line
-               for line in lines)
+    assert any(line.startswith("  GAME_WORKERS=2: ") and "Redis" in line for line in lines)
     assert "Traceback" not in done.stderr
 
 

@@ -359,29 +359,3 @@ def test_a_match_listed_twice_is_shown_once(pages: Pages) -> None:
     watcher.evaluate("() => globalThis.__playroom.ctx.lobbyActions.refreshLive()")
     expect(row.first).to_contain_text("7 watching")
     expect(row).to_have_count(1)
-
-
-# --- a game the server serves but the page cannot draw yet ---------------------------
-
-
-def test_a_game_without_a_renderer_is_neither_offered_nor_listed(pages: Pages) -> None:
-    """The server serves othello (for bots and the SDK) before this page can draw it:
-    the page offers only the games it can draw, and lists only matches it could show."""
-    watcher, _ = open_recorded(pages, "Watcher")
-    served = watcher.evaluate("() => fetch('/api/games').then((r) => r.json())")
-    assert "othello" in [g["id"] for g in served["games"]]
-    options = watcher.locator(f'{tid("game-select")} option').evaluate_all(
-        "(nodes) => nodes.map((n) => n.value)")
-    assert "othello" not in options and {"tictactoe", "connect4"} <= set(options)
-
-    def with_othello(route: Route) -> None:
-        answer = route.fetch().json()
-        answer["matches"] = [{"match": "oth-1", "id": "oth-1", "game": "othello",
-                              "status": "active", "players": [{"name": "A", "bot": False},
-                                                              {"name": "B", "bot": False}],
-                              "moves": 3, "watchers": 9, "started_at": 1}]
-        route.fulfill(json=answer)
-
-    watcher.route("**/api/matches*", with_othello)
-    watcher.evaluate("() => globalThis.__playroom.ctx.lobbyActions.refreshLive()")
-    expect(watcher.locator(f'{tid("live-match")}[data-match-id="oth-1"]')).to_have_count(0)

@@ -5,13 +5,13 @@
 // refreshed every few seconds). Draws only through `ctx.lobby`.
 
 import { State } from "../connection.js";
-import { GAMES } from "../describe.js";
-import { rendererFor } from "../render/index.js";
+import { registerGames } from "../gamemeta.js";
+import { canDraw } from "../render/index.js";
 
-export const DEFAULT_GAMES = Object.entries(GAMES).map(([id, g]) => ({ id, title: g.title, rows: g.rows, cols: g.cols }));
 export const DEFAULT_LEVELS = ["random", "easy", "medium", "hard"];
 const LIVE_REFRESH_MS = 4000;
 const REQUEST_TIMEOUT_MS = 10000;
+const GAMES_RETRY_MS = 5000;
 
 /** ctx: the shared parts the composition root (app.js) puts together. */
 export function createLobbyActions(ctx) {
@@ -120,27 +120,30 @@ export function createLobbyActions(ctx) {
   // --- HTTP: games and live matches -----------------------------------------
 
   function showGames(games, levels) {
-    // a game the server serves but this page cannot draw yet is for bots and the SDK
-    games = games.filter((g) => rendererFor(g.id) !== null);
+    // a game the server serves but this page cannot draw (no rectangular board) is for bots and the SDK
+    games = games.filter((g) => canDraw(g.id));
     ctx.lobby.setGames(games, levels, { game: storage.getGame() ?? undefined, level: storage.getLevel() ?? undefined });
   }
 
-  /** The built-in games at once, then the server's list. */
+  /**
+   * The server's games (the page's HTML lists the first ones until then): their
+   * metadata goes to gamemeta.js, for the words and the boards. Tried again until it comes.
+   */
   async function loadGames() {
-    showGames(DEFAULT_GAMES, DEFAULT_LEVELS);
-    let games = DEFAULT_GAMES;
-    let levels = DEFAULT_LEVELS;
+    let data = null;
     try {
       const res = await fetch("/api/games", { headers: { Accept: "application/json" } });
-      if (res.ok) {
-        const data = await res.json();
-        if (Array.isArray(data.games) && data.games.length) games = data.games;
-        if (Array.isArray(data.bot_levels) && data.bot_levels.length) levels = data.bot_levels;
-      }
+      if (res.ok) data = await res.json();
     } catch {
-      // keep the defaults
+      // tried again below
     }
-    showGames(games, levels);
+    if (!Array.isArray(data?.games) || !data.games.length) {
+      setTimeout(loadGames, GAMES_RETRY_MS);
+      return;
+    }
+    registerGames(data.games);
+    showGames(data.games, Array.isArray(data.bot_levels) && data.bot_levels.length ? data.bot_levels : DEFAULT_LEVELS);
+    refreshLive(); // the live list shows only games known here
   }
 
   /**
@@ -167,7 +170,7 @@ export function createLobbyActions(ctx) {
       const res = await fetch("/api/matches", { headers: { Accept: "application/json" }, cache: "no-store" });
       if (!res.ok) throw new Error(String(res.status));
       const data = await res.json();
-      const drawable = (Array.isArray(data.matches) ? data.matches : []).filter((m) => rendererFor(m?.game) !== null);
+      const drawable = (Array.isArray(data.matches) ? data.matches : []).filter((m) => canDraw(m?.game));
       const matches = uniqueMatches(drawable).sort((a, b) => (b.watchers ?? 0) - (a.watchers ?? 0) || (b.started_at ?? 0) - (a.started_at ?? 0));
       // the first page of the list (newest first); `total` counts every live match
       ctx.lobby.setLive(matches, { total: Number.isInteger(data.total) ? data.total : undefined });

@@ -114,15 +114,15 @@ export function createLobby(root, handlers) {
   }
 
   function playerLabel(p) {
-    return `${p.name || "Anonymous"}${p.bot ? " (bot)" : ""}`;
+    return `${p.name || "Anonymous"}${p.bot || p.program ? " (bot)" : ""}`;
   }
 
   /** "A vs B" with each name isolated (bidi), rebuilt only when a name changes. */
   function showNames(el, players) {
-    const key = JSON.stringify(players.map((p) => [p.name, Boolean(p.bot)]));
+    const key = JSON.stringify(players.map((p) => [p.name, Boolean(p.bot || p.program)]));
     if (el.dataset.textKey === key) return;
     el.dataset.textKey = key;
-    const label = (p) => [nameEl(p.name || "Anonymous"), p.bot ? " (bot)" : ""];
+    const label = (p) => [nameEl(p.name || "Anonymous"), p.bot || p.program ? " (bot)" : ""];
     el.replaceChildren(...label(players[0]), " vs ", ...label(players[1]));
   }
 

@@ -16,7 +16,8 @@ import {
   seatLabel,
   statusText,
 } from "../describe.js";
-import { rendererFor } from "../render/index.js";
+import { onGamesRegistered } from "../gamemeta.js";
+import { loadRenderer, rendererFor } from "../render/index.js";
 import { byTestId, setText, setTextNames } from "./dom.js";
 
 /** The players' names in `view`, to isolate (bidi) wherever a sentence shows them. */
@@ -68,6 +69,7 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
   const cancelRoomButton = $("cancel-room-button");
   const rematchButton = $("rematch-button");
   const rematchNote = $("rematch-note");
+  const replayLink = $("match-replay-link");
   const dialog = document.getElementById("resign-dialog");
   const cards = [0, 1].map((seat) => root.querySelector(`.player[data-seat="${seat}"]`));
 
@@ -76,6 +78,12 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
   let model = null; // last model shown
   let ticker = null;
   let turnClock = { deadline: null, total: 0 };
+  let focusBoard = false; // focus() came before the board's renderer had loaded
+
+  // The server's words for a game arrived: say it again with them.
+  onGamesRegistered(() => {
+    if (model) update(model);
+  });
 
   // --- intents ------------------------------------------------------------
   $("lobby-button").addEventListener("click", () => handlers.onLobby?.());
@@ -207,7 +215,8 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
       // <bdi>: the name is a bidi isolate, so it cannot reorder the tags beside it
       nameEl.replaceChildren(Object.assign(document.createElement("bdi"), { className: "name-text", textContent: name }));
       if (you) nameEl.append(Object.assign(document.createElement("span"), { className: "you-tag", textContent: "you" }));
-      if (p?.bot) nameEl.append(Object.assign(document.createElement("span"), { className: "bot-tag", textContent: "bot" }));
+      // `program`: a bot program (hello.bot), shown as a bot though it is online like a person
+      if (p?.bot || p?.program) nameEl.append(Object.assign(document.createElement("span"), { className: "bot-tag", textContent: "bot" }));
       card.dataset.online = p ? String(Boolean(p.online)) : "false";
       card.dataset.bot = String(Boolean(p?.bot));
       card.classList.toggle("empty", !p);
@@ -215,7 +224,7 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
       card.classList.toggle("is-turn", view.status === "active" && view.turn === seat);
       card.classList.toggle("winner", view.status === "finished" && view.result?.winner === seat);
       card.classList.toggle("offline", Boolean(p) && !p.online && !p.bot);
-      const label = `${seatLabel(view.game, seat)}: ${name}${you ? " (you)" : ""}${p?.bot ? ", bot" : ""}${
+      const label = `${seatLabel(view.game, seat)}: ${name}${you ? " (you)" : ""}${p?.bot || p?.program ? ", bot" : ""}${
         view.status === "active" && view.turn === seat ? ", to move" : ""
       }`;
       card.setAttribute("aria-label", label);
@@ -260,6 +269,9 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
     rematchButton.setAttribute("aria-disabled", String(rs.disabled || !m.connected));
     rematchButton.dataset.state = rs.pressed ? "offered" : rs.label === "Accept rematch" ? "incoming" : "idle";
     setTextNames(rematchNote, player && view.status === "finished" ? rs.note : "", namesIn(view));
+    // a finished match with moves can be replayed (pages/replay.js); its link is shareable
+    replayLink.hidden = !(view.status === "finished" && view.moves?.length);
+    replayLink.setAttribute("href", `./?replay=${encodeURIComponent(m.matchId)}`);
   }
 
   function renderInvite(view, m) {
@@ -363,10 +375,16 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
       role === "player" && view.status === "active" && view.turn === view.you && next.connected && !next.syncing && !next.pending;
     if (renderer) {
       renderer.render(boardContainer, view, { onMove: (move) => handlers.onMove?.(move), onBlocked, canPlay, animate: !switched });
+      if (focusBoard && (document.activeElement === title || document.activeElement === document.body)) focusNow();
+      focusBoard = false;
     } else {
-      boardContainer.textContent = `This page cannot show ${view.game} yet.`;
+      // the game's renderer loads on first use: draw this model again once it has
+      boardContainer.textContent = "Loading the board…";
+      loadRenderer(view.game).then(() => {
+        if (model === next) update(next);
+      });
     }
-    boardContainer.dataset.canPlay = String(canPlay);
+    boardContainer.dataset.canPlay = String(canPlay && renderer !== null);
 
     const yourTurn = canPlay || (role === "player" && view.status === "active" && view.turn === view.you);
     document.title = `${yourTurn ? "● Your turn · " : ""}${gameTitle(view.game)} · Playroom`;
@@ -374,6 +392,15 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
     if (switched) announce(introduce(view));
     else if (prev.view !== view) announceChanges(prev.view, view);
     tick();
+  }
+
+  function focusNow() {
+    const renderer = model && rendererFor(model.view.game);
+    if (renderer && isSeat(model.view.you) && model.view.status === "active") renderer.focus(boardContainer);
+    else {
+      title.tabIndex = -1;
+      title.focus();
+    }
   }
 
   return {
@@ -390,18 +417,15 @@ export function createMatchScreen(root, handlers, announce = () => {}) {
       stopTicker();
       if (dialog?.open) dialog.close();
       model = null;
+      focusBoard = false;
       hideHint();
       boardContainer.replaceChildren();
       document.title = "Playroom · Tic-tac-toe & Connect Four";
     },
     /** Put keyboard focus on the board (players) or the heading (spectators). */
     focus() {
-      const renderer = model && rendererFor(model.view.game);
-      if (renderer && isSeat(model.view.you) && model.view.status === "active") renderer.focus(boardContainer);
-      else {
-        title.tabIndex = -1;
-        title.focus();
-      }
+      focusBoard = Boolean(model) && !rendererFor(model.view.game);
+      focusNow();
     },
   };
 }

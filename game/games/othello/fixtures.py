@@ -1,33 +1,32 @@
 """Othello positions and games with known answers, for the tests of every layer.
 
->>> from game.games.othello.fixtures import GAMES, WIPEOUT
+>>> from game.games.othello.fixtures import FINISHED, WIPEOUT
 >>> from game.games.othello.rules import OTHELLO
 >>> OTHELLO.replay(WIPEOUT.moves).outcome
 Outcome(winner=0, line=(), score=(13, 0))
->>> [g.name for g in GAMES]
+>>> [g.name for g in FINISHED]
 ['two_passes', 'draw', 'blocked', 'wipeout']
 
-The games are transcripts in the usual notation (``"f5d6c3"``: see
-:func:`~game.games.othello.rules.square`); :attr:`FinishedGame.moves` gives the cells.
+The games are written as transcripts in the usual notation (``"f5d6c3"``: see
+:func:`~game.games.othello.rules.square` and :func:`transcript`).
 Each expected result was checked against a plain-list reference implementation of the
 rules (``tests/games/othello``), not only against :mod:`.rules` itself.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final
 
+from game.games.definition import FinishedGame, Fixtures, IllegalCase
 from game.games.othello.rules import square
 
 __all__ = [
-    "GAMES",
+    "FINISHED",
+    "FIXTURES",
     "ILLEGAL",
     "PERFT",
     "TWO_PASSES",
     "WIPEOUT",
-    "FinishedGame",
-    "IllegalCase",
     "transcript",
 ]
 
@@ -39,43 +38,10 @@ def transcript(text: str) -> tuple[int, ...]:
     return tuple(square(text[i : i + 2]) for i in range(0, len(text), 2))
 
 
-@dataclass(frozen=True, slots=True)
-class FinishedGame:
-    """A complete game and its expected result.
-
-    Attributes:
-        name: a short label.
-        text: the transcript (the moves only, no passes).
-        winner: the expected ``Outcome.winner``.
-        score: the expected ``Outcome.score`` (seat 0's discs, seat 1's discs).
-        passes: the indices of the ``None`` entries in the game's record
-            (:meth:`~game.games.othello.rules.Othello.record`).
-    """
-
-    name: str
-    text: str
-    winner: int | None
-    score: tuple[int, int]
-    passes: tuple[int, ...] = ()
-
-    @property
-    def moves(self) -> tuple[int, ...]:
-        """The moves as cells."""
-        return transcript(self.text)
-
-    @property
-    def record(self) -> list[int | None]:
-        """The moves with ``None`` at the :attr:`passes`."""
-        out: list[int | None] = list(self.moves)
-        for i in self.passes:
-            out.insert(i, None)
-        return out
-
-
 TWO_PASSES: Final = FinishedGame(
     "two_passes",
-    "d3c3b3e3f3c5f6g2b5c6f4a5h1f5d6e7d7e6d8c4c7b7a8b6a4f8g4b4e8a3"
-    "a7g5g8c2h4g3a2h3c1d1d2e1f1f7a6h6e2b8g7c8h5g6h2h7h8g1b2f2a1b1",
+    transcript("d3c3b3e3f3c5f6g2b5c6f4a5h1f5d6e7d7e6d8c4c7b7a8b6a4f8g4b4e8a3"
+               "a7g5g8c2h4g3a2h3c1d1d2e1f1f7a6h6e2b8g7c8h5g6h2h7h8g1b2f2a1b1"),
     winner=1,
     score=(26, 38),
     passes=(58, 60),
@@ -85,23 +51,23 @@ TWO_PASSES: Final = FinishedGame(
 ``moves[:58] + [None, moves[58], None, moves[59]]``."""
 
 WIPEOUT: Final = FinishedGame(
-    "wipeout", "d3c3b3d2e1d6d7e3f4", winner=0, score=(13, 0)
+    "wipeout", transcript("d3c3b3d2e1d6d7e3f4"), winner=0, score=(13, 0)
 )
 """One of the shortest possible games: black has every disc after nine moves."""
 
-GAMES: Final[tuple[FinishedGame, ...]] = (
+FINISHED: Final[tuple[FinishedGame, ...]] = (
     TWO_PASSES,
     FinishedGame(
         "draw",
-        "d3c5f6e3f3g7c6f2e6c3b5f5g5g6g4g3e2f4b3a3h2h3h8e7d6f1b2b7d7d8"
-        "b4h1e1c1c2a5a1b1a4d2h5b6f7h6h7d1a2g8f8e8a7c4c8a6c7a8h4b8g1g2",
+        transcript("d3c5f6e3f3g7c6f2e6c3b5f5g5g6g4g3e2f4b3a3h2h3h8e7d6f1b2b7d7d8"
+                   "b4h1e1c1c2a5a1b1a4d2h5b6f7h6h7d1a2g8f8e8a7c4c8a6c7a8h4b8g1g2"),
         winner=None,
         score=(32, 32),
     ),
     FinishedGame(
         "blocked",
-        "f5f4c3g6f3c5d6f2b5c4g3a6f6c2e3g4b3g7d3h4b1c7e7d2b8e6a5e2f7d7"
-        "b4b2f8d8e1b7h2b6h5a4h7d1a3h6e8f1a7g8h8g2g5c6a2a8h3a1c8g1c1",
+        transcript("f5f4c3g6f3c5d6f2b5c4g3a6f6c2e3g4b3g7d3h4b1c7e7d2b8e6a5e2f7d7"
+                   "b4b2f8d8e1b7h2b6h5a4h7d1a3h6e8f1a7g8h8g2g5c6a2a8h3a1c8g1c1"),
         winner=1,
         score=(25, 38),
         passes=(58,),
@@ -110,15 +76,6 @@ GAMES: Final[tuple[FinishedGame, ...]] = (
 )
 """Finished games: passes, a draw, a game that ends with an empty square nobody can
 take, and a wipe-out."""
-
-
-@dataclass(frozen=True, slots=True)
-class IllegalCase:
-    """A move refused in the position after ``before``, with the expected reason."""
-
-    before: tuple[int, ...]
-    move: object
-    reason: str
 
 
 ILLEGAL: Final[tuple[IllegalCase, ...]] = (
@@ -141,6 +98,9 @@ ILLEGAL: Final[tuple[IllegalCase, ...]] = (
 """Refused moves; the checks come in the order of
 :data:`~game.games.othello.rules.REASONS` (a finished game says ``game_over`` even for
 a cell out of range)."""
+
+FIXTURES: Final = Fixtures(FINISHED, ILLEGAL)
+"""The fixtures of othello's :class:`~game.games.GameDefinition`."""
 
 PERFT: Final[tuple[int, ...]] = (4, 12, 56, 244, 1396, 8200, 55092, 390216)
 """Positions after 1..8 moves from the start (a pass is not a move of its own)."""

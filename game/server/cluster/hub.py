@@ -50,6 +50,12 @@ log = structlog.get_logger("game.cluster")
 
 NOTICE_MATCH = b"match:"
 """An inbox notice: the player sits in the match named after this prefix."""
+NOTICE_KICK = b"kick:"
+"""An inbox notice: close the player's connection (code, then reason, after this)."""
+EVERYONE = "*"
+"""The inbox every process listens to: messages for every connection (admin notices)."""
+WORLD_CACHE_MS = 1000
+"""How long the list of every live match is reused (pollers must not scan Redis)."""
 
 
 def encode_payload(steps: dict[Viewer, Step], match: Match) -> bytes:
@@ -87,6 +93,7 @@ class ClusterHub(Hub):
         self._catching: set[str] = set()
         self.due: dict[str, Match] = {}
         """Matches whose next deadline is to be written to the shared index."""
+        self._world: tuple[int, list[Match]] | None = None
 
     # ---- following matches -----------------------------------------------------------
 
@@ -119,6 +126,7 @@ class ClusterHub(Hub):
         live = self.matches.get(match_id)
         if live is None or patches.version <= live.match.version:
             return  # not followed here, or this process's own commit
+        self.metrics.observe_pubsub_lag(self.clock.now_ms() - patches.at)
         self.inbound.setdefault(match_id, {})[patches.version] = patches
         if not live.lock.locked():
             self._drain(live)
@@ -271,9 +279,16 @@ class ClusterHub(Hub):
                 await self.submit(match.id, Presence(seat.player, False))
 
     def _on_notice(self, player: str, payload: bytes) -> None:
-        if payload.startswith(NOTICE_MATCH):
+        if player == EVERYONE:
+            self.send_to_everyone(orjson.loads(payload))
+        elif payload.startswith(NOTICE_MATCH):
             match_id = payload[len(NOTICE_MATCH):].decode()
             self.spawn(self._seat_here(player, match_id))
+        elif payload.startswith(NOTICE_KICK):
+            code, _, reason = payload[len(NOTICE_KICK):].partition(b":")
+            conn = self.connections.get(player)
+            if conn is not None:
+                conn.close(int(code), reason.decode())
 
     def _on_inbox_gap(self, player: str) -> None:
         self.spawn(self._rejoin_all(player))
@@ -300,6 +315,37 @@ class ClusterHub(Hub):
         if placed is not None and not placed.online and live.match.phase is not Phase.FINISHED:
             await self.submit(match_id, Presence(player, True))
 
+    # ---- the whole world --------------------------------------------------------------
+
+    async def world_matches(self) -> list[Match]:
+        now = self.clock.now_ms()
+        if self._world is None or now - self._world[0] > WORLD_CACHE_MS:
+            try:
+                self._world = (now, await self.store.live_matches())
+            except StoreUnavailable as exc:
+                raise ProtocolError(ErrorCode.UNAVAILABLE, "storage unavailable") from exc
+        return self._world[1]
+
+    def watcher_count(self, match: Match) -> int:
+        return match.watchers  # the sum over every process, as last committed
+
+    async def kick(self, player: str, code: int, reason: str) -> int:
+        payload = NOTICE_KICK + f"{code}:{reason}".encode()
+        try:
+            return await self.inbox.send(player, payload)
+        except StoreUnavailable as exc:
+            raise ProtocolError(ErrorCode.UNAVAILABLE, "storage unavailable") from exc
+
+    async def broadcast(self, message: dict[str, Any]) -> dict[str, int]:
+        try:  # every process listens, this one too: each sends to its own connections
+            reached = await self.inbox.send(EVERYONE, orjson.dumps(message))
+        except StoreUnavailable as exc:
+            raise ProtocolError(ErrorCode.UNAVAILABLE, "storage unavailable") from exc
+        return {"processes": reached}
+
+    async def listen_to_everyone(self) -> None:
+        await self.inbox.listen(EVERYONE)
+
     # ---- players -----------------------------------------------------------------------
 
     async def matches_of(self, player: str) -> list[str]:
@@ -318,7 +364,7 @@ class ClusterHub(Hub):
         record = await self.store.player_by_id(player)
         if record is None:
             raise ProtocolError(ErrorCode.UNAVAILABLE, "a paired player is unknown; retry")
-        return Seat(record.id, record.name)
+        return Seat(record.id, record.name, program=record.bot)
 
     async def seated(self, player: str, match_id: str) -> None:
         await super().seated(player, match_id)

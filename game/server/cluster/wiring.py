@@ -34,6 +34,7 @@ class Cluster:
         await self.clock.sync()
         self.clock.start()
         await self.hub.presence.renew(self.clock.now_ms())
+        await self.hub.listen_to_everyone()
         await self.hub.redis_store.apply_pending_ratings()  # what a crash left due
         self.sweeper.start()
         log.info("cluster_joined", pid=self.hub.pid, clock_offset_ms=round(self.clock.offset_ms),
@@ -106,6 +107,7 @@ def build_cluster(settings: Settings, bots: BotRunner, metrics: Metrics) -> Clus
                            namespace=settings.redis_namespace,
                            timeout=settings.redis_timeout_seconds)
     client = RedisClient(options)
+    metrics.watch_redis(client)  # every call and script timed: game_redis_seconds
     clock = RedisClock(client)
     store = RedisStore(options, now_ms=clock.now_ms, client=client,
                        history_limit=settings.history_versions,

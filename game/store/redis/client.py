@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import hashlib
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from time import perf_counter
 from types import CodeType
@@ -133,8 +133,11 @@ class RedisClient:
         except UNAVAILABLE as exc:
             raise StoreUnavailable(f"redis: {exc!r}") from exc
 
-    async def script(self, script: Script, keys: Sequence[str], args: Sequence[Arg]) -> Any:
-        """Run a Lua script (EVALSHA, loading it on NOSCRIPT) within the timeout."""
+    def script(self, script: Script, keys: Sequence[str],
+               args: Sequence[Arg]) -> Coroutine[Any, Any, Any]:
+        """Run a Lua script (EVALSHA, loading it on NOSCRIPT) within the timeout: await
+        it (or gather it). Not itself a coroutine function, so that the observer is
+        told who called it even when a task runs it (`asyncio.gather`)."""
 
         async def run(client: Client) -> Any:
             try:
@@ -144,8 +147,8 @@ class RedisClient:
 
         observer = self.observer
         if observer is None:
-            return await self._bounded(run)
-        return await self._observed(run, _name(sys._getframe(1).f_code), "script", observer)
+            return self._bounded(run)
+        return self._observed(run, _name(sys._getframe(1).f_code), "script", observer)
 
     async def _observed(self, fn: Callable[[Client], Awaitable[T]], operation: str,
                         kind: str, observer: Observer) -> T:

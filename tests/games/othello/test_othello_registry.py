@@ -3,14 +3,16 @@ clear error for what it lacks, never another game's bot."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
 import pytest
 
-from game import bots
 from game.bots import LEVELS, NoBot, UnknownLevel, choose_move, get_bot, levels_of, solve
-from game.bots.simple import centrality
+from game.bots.simple import move_weights
+from game.games import get_game, register
+from game.games.othello import GAME
 from game.games.othello import bots as othello_bots
 from game.games.othello.fixtures import TWO_PASSES
 from game.games.othello.rules import OTHELLO
@@ -55,19 +57,24 @@ def test_unknown_games_and_levels_are_clear_errors() -> None:
         get_bot("othello", "grandmaster")
 
 
-def test_a_level_a_game_lacks_is_refused_not_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
-    factory, _ = bots._FACTORIES["othello"]
-    monkeypatch.setitem(bots._FACTORIES, "othello", (factory, ("random",)))
-    with pytest.raises(NoBot, match="othello has no 'hard' bot; its levels: random"):
-        get_bot("othello", "hard")
-    monkeypatch.delitem(bots._FACTORIES, "othello")
-    with pytest.raises(NoBot, match="no built-in bots"):
-        get_bot("othello", "random")
-    assert levels_of("othello") == ()
+def test_a_level_a_game_lacks_is_refused_not_replaced() -> None:
+    assert get_game("othello") is GAME
+    try:
+        register(dataclasses.replace(GAME, levels=("random",)), replace=True)
+        with pytest.raises(NoBot, match="othello has no 'hard' bot; its levels: random"):
+            get_bot("othello", "hard")
+        register(dataclasses.replace(GAME, bots=None, levels=()), replace=True)
+        with pytest.raises(NoBot, match="no built-in bots"):
+            get_bot("othello", "random")
+        assert levels_of("othello") == ()
+    finally:
+        register(GAME, replace=True)
+    assert get_game("othello") is GAME and levels_of("othello") == LEVELS
 
 
-def test_othello_has_no_exact_solver_and_no_shared_centre() -> None:
-    with pytest.raises(TypeError, match="OthelloState"):
+def test_othello_has_no_exact_solver_and_its_own_centre() -> None:
+    with pytest.raises(TypeError, match="OthelloState: othello has no exact solver"):
         solve(OTHELLO.initial())
-    with pytest.raises(ValueError, match="othello"):
-        centrality("othello", 27)
+    weights = move_weights("othello")  # by ring: only the shared levels would use them
+    assert len(weights) == 64 and weights[27] == weights[36] == 4 > weights[18] == 3
+    assert weights[0] == weights[7] == weights[63] == weights[3] == 1

@@ -21,6 +21,7 @@ from game.client import Bot, GameResult, View, VsBot
 from game.client import Client as SdkClient
 from game.core.match import Clocks, PlayMove, Seat, handle, new_match
 from game.core.records import from_record, to_record
+from game.games.othello import GAME
 from game.games.othello.fixtures import TWO_PASSES, WIPEOUT
 from game.games.othello.rules import OTHELLO
 from tests.support import Client, ServerProcess, connect, seated, start_server
@@ -75,8 +76,13 @@ def plugin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPr
 def test_api_games_lists_othello(server: ServerProcess) -> None:
     games = httpx.get(f"{server.http}/api/games", timeout=10).json()["games"]
     othello = next(g for g in games if g["id"] == "othello")
-    assert othello == {"id": "othello", "title": "Othello", "rows": 8, "cols": 8,
-                       "bot_levels": ["random", "easy", "medium", "hard"]}
+    assert othello == GAME.metadata()
+    assert (othello["title"], othello["rows"], othello["cols"]) == ("Othello", 8, 8)
+    assert othello["bot_levels"] == ["random", "easy", "medium", "hard"]
+    assert othello["seats"] == ["Black", "White"] and othello["move"] == "cell"
+    assert othello["cells"][:3] == ["a1", "b1", "c1"] and othello["cells"][63] == "h8"
+    assert othello["sentences"]["pass"] == "{mover} had no legal move and passed."
+    assert set(othello["sentences"]["results"]) == {"score", "draw"}
 
 
 async def test_a_whole_game_against_the_random_bot(server: ServerProcess, codec: str) -> None:
@@ -161,7 +167,7 @@ async def test_passes_are_null_in_moves_for_players_and_spectators(
             final = client.views[match]
             assert final["moves"] == record and final["moves"].count(None) == 2
             assert final["result"] == {"winner": TWO_PASSES.winner, "reason": "score",
-                                       "line": [], "score": list(TWO_PASSES.score)}
+                                       "line": [], "score": list(TWO_PASSES.score or ())}
             check_finished_by_score(final)
     server.check_sent_messages()
 
@@ -178,7 +184,7 @@ async def test_a_bot_moves_again_when_its_opponent_is_passed(
         assert snap["view"]["you"] == 0
         view = await play_against(human, snap["match"], lambda v: next(black))
     assert view["moves"] == TWO_PASSES.record
-    assert view["result"]["score"] == list(TWO_PASSES.score)
+    assert view["result"]["score"] == list(TWO_PASSES.score or ())
     check_finished_by_score(view)
     assert "bot_failed" not in plugin_server.logs()
 
@@ -208,7 +214,7 @@ def test_records_keep_the_score_and_the_passes() -> None:
     assert list(match.moves) == TWO_PASSES.record
     assert match.result is not None and match.result.score == TWO_PASSES.score
     data = to_record(match)
-    assert data["result"]["score"] == list(TWO_PASSES.score)
+    assert data["result"]["score"] == list(TWO_PASSES.score or ())
     again = from_record(data)
     assert again.result == match.result and again.moves == match.moves
     assert again.position == match.position

@@ -22,6 +22,7 @@ from game.rules.base import IllegalMove, Outcome, Rules, State, check_move_type
 __all__ = [
     "BOARD_MASK",
     "BOTTOM_MASK",
+    "CONNECT4",
     "HEIGHT",
     "WIDTH",
     "Connect4",
@@ -290,4 +291,5 @@ class Connect4(Rules):
 
 
 CONNECT4: Final = Connect4()
+"""The connect-four rules singleton."""
 _INITIAL: Final = Connect4State()

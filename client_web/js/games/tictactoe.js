@@ -3,7 +3,7 @@
 // then updates it in place, so focus and animations survive updates.
 
 import { cellName, seatLabel } from "../describe.js";
-import { SVG_NS, installRoving, reducedMotion, setRovingIndex } from "./common.js";
+import { SVG_NS, installRoving, reducedMotion, setRovingIndex } from "../render/common.js";
 
 const state = new WeakMap();
 

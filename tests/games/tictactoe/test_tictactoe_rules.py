@@ -96,3 +96,38 @@ def test_winning_moves() -> None:
     s = s.apply(6)  # X threatens 2 and 3
     assert s.winning_moves(0) == (2, 3)
     assert s.winning_moves() == ()  # O to move has no winning move
+
+
+def test_the_start_and_the_turns() -> None:
+    s = RULES.initial()
+    assert s.board() == [None] * 9 and s.legal_moves() == tuple(range(9))
+    seen = []
+    while not s.is_over:
+        seen.append(s.to_move)
+        s = s.apply(s.legal_moves()[0])
+    assert seen == [i % 2 for i in range(len(seen))]  # no passes: seats alternate
+
+
+def test_order_independence() -> None:
+    a = RULES.replay([0, 4, 8, 2])
+    b = RULES.replay([8, 2, 0, 4])
+    c = RULES.replay([0, 2, 8, 4])
+    assert a == b == c and hash(a) == hash(b) == hash(c)
+    assert a != RULES.replay([4, 0, 8, 2])  # X and O swapped
+    assert a != RULES.replay([0, 4, 8])
+    assert len({a, b, c}) == 1
+
+
+def test_int_subclass_is_accepted() -> None:
+    import enum
+
+    class Cell(enum.IntEnum):
+        CENTRE = 4
+
+    s = RULES.initial().apply(Cell.CENTRE)
+    assert s.board()[4] == 0
+    assert s == RULES.replay([4])
+
+
+def test_str_renders_the_board() -> None:
+    assert str(RULES.replay([0, 4])) == "X..\n.O.\n..."

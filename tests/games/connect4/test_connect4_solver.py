@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 from game.bots import solve
-from game.bots.c4solver import Solver
-from game.rules import Connect4State, get_rules
+from game.games.connect4.rules import Connect4State
+from game.games.connect4.solver import Solver
+from game.rules import get_rules
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "connect4-pons"
+DATA = Path(__file__).resolve().parents[2] / "data" / "connect4-pons"
 C4 = get_rules("connect4")
 TTT = get_rules("tictactoe")
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from functools import cache
 
 from game.bots.base import Bot
-from game.rules import State, TicTacToeState
+from game.games.tictactoe.rules import TicTacToeState
+from game.rules import State
 
 __all__ = ["PerfectTicTacToe", "minimax_value", "value"]
 

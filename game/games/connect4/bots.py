@@ -6,13 +6,13 @@ For each move the ``hard`` bot
    there is a single one, and the centre on an empty board (the only winning first
    move: Allen, Allis 1988);
 2. from :data:`EXACT_FROM_PLY` stones on, tries to solve the position exactly
-   (:class:`~game.bots.c4solver.Solver`) within a share of its time budget, and
+   (:class:`~game.games.connect4.solver.Solver`) within a share of its time budget, and
    returns as soon as it has: every move that achieves the exact score is equally
    good.  When that score is a draw or a loss, the rest of the exact share may go to
    finding, among those moves, the ones that leave the opponent the most replies that
    throw the result away; remaining ties go to the static evaluation;
 3. otherwise runs the iterative-deepening heuristic search
-   (:class:`~game.bots.c4search.HeuristicSearch`) until the budget is spent; it also
+   (:class:`~game.games.connect4.search.HeuristicSearch`) until the budget is spent; it also
    uses every bound the exact solver proved on the way.
 
 Both engines keep their fixed-size transposition tables between moves, and between
@@ -27,10 +27,10 @@ import time
 from typing import Final
 
 from game.bots.base import DEFAULT_TIME_BUDGET, Bot
-from game.bots.c4search import HeuristicSearch, evaluate
-from game.bots.c4solver import ORDER, SearchTimeout, Solver, non_losing_moves
-from game.rules import Connect4State, State
-from game.rules.connect4 import column_mask
+from game.games.connect4.rules import Connect4State, column_mask
+from game.games.connect4.search import HeuristicSearch, evaluate
+from game.games.connect4.solver import ORDER, SearchTimeout, Solver, non_losing_moves
+from game.rules import State
 
 __all__ = [
     "EXACT_FROM_PLY",

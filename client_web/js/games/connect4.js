@@ -4,7 +4,7 @@
 // drops a stone there. render() builds once per container, then updates in place.
 
 import { landingRow, seatLabel } from "../describe.js";
-import { installRoving, reducedMotion, setRovingIndex } from "./common.js";
+import { installRoving, reducedMotion, setRovingIndex } from "../render/common.js";
 
 export const ROWS = 6;
 export const COLS = 7;

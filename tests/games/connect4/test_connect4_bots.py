@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 
 from game.bots import DEFAULT_TIME_BUDGET, get_bot, solve
-from game.bots.connect4 import HardConnect4
-from game.rules import Connect4State, get_rules
+from game.games.connect4.bots import HardConnect4
+from game.games.connect4.rules import Connect4State
+from game.rules import get_rules
 
 RULES = get_rules("connect4")
-DATA = Path(__file__).resolve().parents[1] / "data" / "connect4-pons"
+DATA = Path(__file__).resolve().parents[2] / "data" / "connect4-pons"
 
 
 def pons_positions(name: str, start: int, count: int) -> list[tuple[Connect4State, int]]:

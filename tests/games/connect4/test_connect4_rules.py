@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from game.rules import Connect4State, State, get_rules
+from game.games.connect4.rules import Connect4State
+from game.rules import State, get_rules
 
 RULES = get_rules("connect4")
 ROWS, COLS = 6, 7
@@ -203,3 +204,30 @@ def test_last_cell_is_the_only_cell_a_move_changes(seed: int) -> None:
     assert isinstance(state, Connect4State)
     rebuilt = Connect4State.from_bitboards(state.position, state.mask)
     assert rebuilt.last_cell is None and rebuilt.board() == state.board()
+
+
+def test_the_start_and_the_turns() -> None:
+    s = RULES.initial()
+    assert s.board() == [None] * 42 and s.legal_moves() == tuple(range(7))
+    seen = []
+    while not s.is_over:
+        seen.append(s.to_move)
+        s = s.apply(s.legal_moves()[0])
+    assert seen == [i % 2 for i in range(len(seen))]  # no passes: seats alternate
+
+
+def test_order_independence() -> None:
+    a = RULES.replay([3, 3, 2, 4, 1])
+    b = RULES.replay([3, 4, 2, 3, 1])
+    assert a == b and hash(a) == hash(b)
+    assert a != RULES.replay([3, 3, 1, 4, 2, 5])
+    assert a != RULES.replay([4, 3, 3, 2, 1])  # same cells, other colours
+    assert len({a, b, RULES.replay([2, 4, 3, 3, 1])}) == 1
+    # a finished game too
+    w1 = RULES.replay([0, 6, 1, 6, 2, 5, 3])
+    w2 = RULES.replay([2, 5, 1, 6, 0, 6, 3])
+    assert w1 == w2 and hash(w1) == hash(w2) and w1.outcome == w2.outcome
+
+
+def test_str_renders_the_board() -> None:
+    assert str(RULES.replay([3, 3])).splitlines()[-2:] == ["...O...", "...X..."]

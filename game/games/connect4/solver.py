@@ -1,6 +1,6 @@
 """Exact connect-four solver after Pascal Pons' "Solving Connect 4" tutorial.
 
-Everything works on raw ints (see :mod:`game.rules.connect4` for the bitboards): a
+Everything works on raw ints (see :mod:`game.games.connect4.rules` for the bitboards): a
 position is ``(position, mask, moves)`` where ``position`` holds the stones of the side
 to move, ``mask`` all stones and ``moves`` their count.
 
@@ -21,7 +21,7 @@ from array import array
 from math import isqrt
 from typing import Final
 
-from game.rules.connect4 import (
+from game.games.connect4.rules import (
     BOARD_MASK,
     BOTTOM_MASK,
     bottom_mask_col,

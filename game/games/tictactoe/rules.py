@@ -9,7 +9,7 @@ from typing import Final
 
 from game.rules.base import IllegalMove, Outcome, Rules, State, check_move_type
 
-__all__ = ["LINES", "TicTacToe", "TicTacToeState"]
+__all__ = ["LINES", "TICTACTOE", "TicTacToe", "TicTacToeState"]
 
 CELLS: Final = 9
 FULL: Final = (1 << CELLS) - 1
@@ -150,4 +150,5 @@ class TicTacToe(Rules):
 
 
 TICTACTOE: Final = TicTacToe()
+"""The tic-tac-toe rules singleton."""
 _INITIAL: Final = TicTacToeState()

@@ -1,6 +1,6 @@
 """Depth-limited connect-four search with a heuristic evaluation, for a time budget.
 
-Used by the ``hard`` bot when the exact solver (:mod:`game.bots.c4solver`) cannot
+Used by the ``hard`` bot when the exact solver (:mod:`game.games.connect4.solver`) cannot
 finish in time.  Iterative deepening over a negamax alpha-beta search that keeps the
 exact tricks of the solver (non-losing moves only, forced blocks, immediate-loss
 detection) and replaces the unexplored rest of the tree with :func:`evaluate`.
@@ -16,8 +16,14 @@ from array import array
 from dataclasses import dataclass
 from typing import Final
 
-from game.bots.c4solver import ORDER, SearchTimeout, Solver, non_losing_moves, prime_at_most
-from game.rules.connect4 import BOARD_MASK, BOTTOM_MASK, column_mask, winning_spots
+from game.games.connect4.rules import BOARD_MASK, BOTTOM_MASK, column_mask, winning_spots
+from game.games.connect4.solver import (
+    ORDER,
+    SearchTimeout,
+    Solver,
+    non_losing_moves,
+    prime_at_most,
+)
 
 __all__ = ["PROVEN", "HeuristicSearch", "SearchResult", "evaluate"]
 
