@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from game.core.match import Clocks, Match, Phase, Reason, Result, Seat
-from game.rules import get_rules
+from game.rules import State, get_rules
 
 SCHEMA = 1
 
@@ -68,7 +68,9 @@ def to_record(match: Match) -> dict[str, Any]:
     }
 
 
-def from_record(data: dict[str, Any]) -> Match:
+def from_record(data: dict[str, Any], known: Match | None = None) -> Match:
+    """The match a record holds. `known`, an earlier version of the same match, saves
+    replaying the whole game: only the moves made since are applied to its position."""
     result = data["result"]
     seats = data["seats"]
     return Match(
@@ -76,7 +78,7 @@ def from_record(data: dict[str, Any]) -> Match:
         game=data["game"],
         clocks=Clocks(**data["clocks"]),
         created_at=data["created_at"],
-        position=get_rules(data["game"]).replay(data["moves"]),
+        position=_position(data, known),
         phase=Phase(data["phase"]),
         seats=(_seat_from(seats[0]), _seat_from(seats[1])),
         moves=tuple(data["moves"]),
@@ -97,3 +99,17 @@ def from_record(data: dict[str, Any]) -> Match:
         ),
         rated=bool(data.get("rated", False)),  # records older than ratings: unrated
     )
+
+
+def _position(data: dict[str, Any], known: Match | None) -> State:
+    moves: list[int | None] = data["moves"]
+    rules = get_rules(data["game"])
+    done = 0 if known is None else len(known.moves)
+    if known is None or known.game != data["game"] or done > len(moves) \
+            or list(known.moves) != moves[:done]:
+        return rules.replay(data["moves"])  # passes (None) are the rules' own to read
+    position = known.position
+    for move in moves[done:]:
+        if move is not None:  # a pass the rules made (othello): already in the position
+            position = position.apply(move)
+    return position

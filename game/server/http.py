@@ -100,7 +100,7 @@ async def matches(
         if status == "finished":
             body = await finished_page(hub.store, size, before or cursor, game, player)
         else:
-            page = _listing(request).page(size, before or cursor)
+            page = await _listing(request).page(size, before or cursor)
             body = {"matches": page.matches, "next": page.next, "total": page.total}
     except BadCursor as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None

@@ -75,11 +75,14 @@ class MatchListing:
         self._keys: list[Key] = []  # ascending: bisect on it; pages walk it backwards
         self._listed: list[_Listed] = []
         self._built_at: float | None = None
+        self._seen: dict[str, Match] = {}
+        """The matches as the list last read them (those served elsewhere, in the Redis
+        mode, are shown as of then)."""
 
-    def page(self, limit: int, cursor: str | None = None) -> Page:
+    async def page(self, limit: int, cursor: str | None = None) -> Page:
         """Up to `limit` live matches older than `cursor` (all if None), newest first;
         `next` is set only when at least one more live match follows."""
-        self._refresh()
+        await self._refresh()
         keys, listed = self._keys, self._listed
         index = len(keys) if cursor is None else bisect_left(keys, decode_cursor(cursor))
         found: list[dict[str, Any]] = []
@@ -95,29 +98,31 @@ class MatchListing:
             last = index
         return Page(found, None, len(keys))
 
-    def _refresh(self) -> None:
+    async def _refresh(self) -> None:
         now = self._clock()
         interval = self.hub.settings.match_list_refresh_ms / 1000
         if self._built_at is not None and now - self._built_at < interval:
             return
+        world = await self.hub.world_matches()  # in the Redis mode, every process's
+        self._built_at = now
+        self._seen = {match.id: match for match in world}
         listed = [
             _Listed((match.created_at, match.id), match.game,
                     [_listed_player(seat) for seat in match.seats])
-            for live in self.hub.matches.values()
-            if _played(match := live.match)
+            for match in world if _played(match)
         ]
         listed.sort(key=lambda entry: entry.key)
         self._listed = listed
         self._keys = [entry.key for entry in listed]
-        self._built_at = now
 
     def _entry(self, listed: _Listed) -> dict[str, Any] | None:
         """The match as it is now, or None once it is over, gone or left by its players."""
-        live = self.hub.matches.get(listed.key[1])
-        if live is None or not _played(live.match):
+        live = self.hub.matches.get(listed.key[1])  # served here: as it is now
+        match = live.match if live is not None else self._seen.get(listed.key[1])
+        if match is None or not _played(match):
             return None
         # `match` as in every message; `id` is its deprecated alias (docs/protocol.md)
         return {"match": listed.key[1], "id": listed.key[1], "game": listed.game,
                 "status": "active",
-                "players": listed.players, "moves": len(live.match.moves),
-                "watchers": len(live.watchers), "started_at": listed.key[0]}
+                "players": listed.players, "moves": len(match.moves),
+                "watchers": self.hub.watcher_count(match), "started_at": listed.key[0]}

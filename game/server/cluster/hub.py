@@ -64,9 +64,26 @@ def encode_payload(steps: dict[Viewer, Step], match: Match) -> bytes:
     return encode_steps(steps) + b"\0" + orjson.dumps(to_record(match))
 
 
-def decode_payload(payload: bytes) -> tuple[bytes, Match]:
+def decode_payload(payload: bytes, known: Match | None = None) -> tuple[bytes, Match]:
+    """The patches and the match of a published commit; `known`, the version before,
+    saves replaying the whole game."""
     blob, _, record = payload.partition(b"\0")
-    return blob, from_record(orjson.loads(record))
+    return blob, from_record(orjson.loads(record), known)
+
+
+def moves_deadline_earlier(before: Match, after: Match) -> bool:
+    """Whether the shared deadline index must be written for `after` (committed over
+    `before`). Commits only ever need to bring an entry earlier: one left too early
+    fires as a tick that changes nothing and writes the real deadline back (the
+    sweeper), so a move, which only pushes the turn deadline later, writes nothing."""
+    if after.phase is Phase.FINISHED or after.phase is not before.phase:
+        return True
+    turn = after.turn
+    seat = after.seats[turn] if turn is not None else None
+    if seat is not None and seat.bot is not None:
+        return True  # a bot's turn is looked at again soon (sweep.BOT_RECHECK_MS)
+    new, old = after.next_wakeup(), before.next_wakeup()
+    return new is not None and (old is None or new < old)
 
 
 class ClusterHub(Hub):
@@ -159,7 +176,7 @@ class ClusterHub(Hub):
             self._after(live)
 
     def _apply_remote(self, live: LiveMatch, patches: Patches) -> None:
-        blob, match = decode_payload(patches.payload)
+        blob, match = decode_payload(patches.payload, live.match)
         self._deliver(live, match, None, decode_steps(blob), patches.at, blob)
 
     def _catch_up_later(self, live: LiveMatch) -> None:
@@ -230,7 +247,9 @@ class ClusterHub(Hub):
             await self.redis_store.commit_many(((match, expected), (fresh, 0)),
                                                [patches, None])
             self.due[fresh.id] = fresh
-        self.due[match.id] = match
+        known = self.matches.get(match.id)
+        if known is None or expected == 0 or moves_deadline_earlier(known.match, match):
+            self.due[match.id] = match
 
     @staticmethod
     def rematch_id(old_id: str) -> str:

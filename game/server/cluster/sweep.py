@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 
 import structlog
 
@@ -28,57 +29,63 @@ from game.store.redis.store import RATING_SWEEP_SECONDS
 
 log = structlog.get_logger("game.cluster.sweep")
 
-TICK_SECONDS = 0.1
-CLAIM_EVERY = 2
-"""Ticks between two claims of due deadlines (0.2 s: a deadline fires at most that late
-when no process holding its match armed a timer)."""
+WRITE_SECONDS = 0.1
+"""How often the deadlines committed meanwhile are written to the shared index."""
+CLAIM_SECONDS = 0.2
+"""How often due deadlines are claimed (a deadline fires at most this late when no
+process holding its match armed a timer)."""
 CLAIM_LEASE_MS = 3_000
 BOT_RECHECK_MS = 12_000
 """A bot's turn is looked at again this long after it began (after its lease lapsed)."""
 WRITE_BATCH = 64
+"""Deadlines written at once, at most; the rest wait for the next round."""
 
 
 class Sweeper:
+    """One loop per duty, each on its own period: a slow one (Redis answering late, a
+    burst of deadlines to write) never holds up the presence lease of the others."""
+
     def __init__(self, hub: ClusterHub) -> None:
         self.hub = hub
         self.deadlines = Deadlines(hub.redis_store.redis)
-        self._task: asyncio.Task[None] | None = None
-        self._ticks = 0
-        renew_ms = hub.presence.ttl_ms / 3
-        self._renew_every = max(1, round(renew_ms / 1000 / TICK_SECONDS))
-        self._ratings_every = round(RATING_SWEEP_SECONDS / TICK_SECONDS)
+        self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        loop = asyncio.get_running_loop()
+        renew_seconds = self.hub.presence.ttl_ms / 3000
+        for name, seconds, duty in (
+                ("deadline_write", WRITE_SECONDS, self.write_deadlines),
+                ("deadline_claim", CLAIM_SECONDS, self.fire_due),
+                ("presence", renew_seconds, self.renew),
+                ("ratings", RATING_SWEEP_SECONDS, self.hub.redis_store.apply_pending_ratings)):
+            self._tasks.append(loop.create_task(self._every(name, seconds, duty)))
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
+        self._tasks.clear()
 
-    async def _run(self) -> None:
+    async def _every(self, name: str, seconds: float,
+                     duty: Callable[[], Awaitable[object]]) -> None:
+        """Run `duty` every `seconds` of the loop's clock (not after each run: a slow
+        run is followed at once by the next, never by a whole period more)."""
+        loop = asyncio.get_running_loop()
+        due = loop.time()
         while True:
-            await asyncio.sleep(TICK_SECONDS)
+            due += seconds
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            due = max(due, loop.time() - seconds)  # after a stall: no burst of catch-ups
             if self.hub.stopping:
                 continue  # draining: the other processes fire, this one only finishes
-            self._ticks += 1
             try:
-                await self.tick()
+                await duty()
             except (StoreUnavailable, ProtocolError) as exc:
-                self.hub.outage.failed("sweep_failed", exc)
+                self.hub.outage.failed(f"{name}_failed", exc)
             except Exception:
-                log.exception("sweep_crashed")
-
-    async def tick(self) -> None:
-        await self.write_deadlines()
-        ticks = self._ticks
-        if ticks % CLAIM_EVERY == 0:
-            await self.fire_due()
-        if ticks % self._renew_every == 0:
-            await self.renew()
-        if ticks % self._ratings_every == 0:
-            await self.hub.redis_store.apply_pending_ratings()
+                log.exception("sweep_crashed", duty=name)
 
     # ---- deadlines -------------------------------------------------------------------
 
@@ -93,20 +100,21 @@ class Sweeper:
 
     async def write_deadlines(self) -> None:
         hub = self.hub
-        while hub.due:
-            batch = list(hub.due.values())[:WRITE_BATCH]
-            for match in batch:
-                del hub.due[match.id]
-            now = hub.clock.now_ms()
-            try:
-                await asyncio.gather(*(
-                    self.deadlines.set(match.id, self._due_at(match, now), match.version,
-                                       final=match.phase is Phase.FINISHED)
-                    for match in batch))
-            except StoreUnavailable:
-                for match in batch:  # written again next time, unless a newer one came
-                    hub.due.setdefault(match.id, match)
-                raise
+        if not hub.due:
+            return
+        batch = list(hub.due.values())[:WRITE_BATCH]
+        for match in batch:
+            del hub.due[match.id]
+        now = hub.clock.now_ms()
+        try:
+            await asyncio.gather(*(
+                self.deadlines.set(match.id, self._due_at(match, now), match.version,
+                                   final=match.phase is Phase.FINISHED)
+                for match in batch))
+        except StoreUnavailable:
+            for match in batch:  # written again next time, unless a newer one came
+                hub.due.setdefault(match.id, match)
+            raise
 
     async def fire_due(self) -> None:
         claimed = await self.deadlines.claim(self.hub.clock.now_ms(), CLAIM_LEASE_MS)

@@ -79,6 +79,12 @@ def lua(source: str) -> Script:
     return Script(source, hashlib.sha1(source.encode()).hexdigest())
 
 
+POOL_SIZE = 64
+"""Connections one process opens to one Redis node at most: enough to keep Redis busy
+(each command is a round trip of well under a millisecond), few enough for many
+processes to share a Redis (maxclients 10000)."""
+
+
 def make_client(options: RedisOptions) -> Client:
     """A redis-py asyncio client with socket timeouts and one quick retry (a pooled
     connection that died with a restarted server is replaced once, not forever)."""
@@ -88,8 +94,13 @@ def make_client(options: RedisOptions) -> Client:
         "retry": Retry(ExponentialBackoff(cap=0.05, base=0.01), 1),
     }
     if options.cluster:
-        return RedisCluster.from_url(options.url, **common)
-    return aioredis.Redis.from_url(options.url, health_check_interval=10, **common)
+        return RedisCluster.from_url(options.url, max_connections=POOL_SIZE * 8, **common)
+    # a full pool makes a call wait for a free connection (within the call's own
+    # timeout) instead of failing at once, as redis-py's default pool does past 100
+    pool = aioredis.BlockingConnectionPool.from_url(
+        options.url, max_connections=POOL_SIZE, timeout=options.timeout,
+        health_check_interval=10, **common)
+    return aioredis.Redis(connection_pool=pool)
 
 
 class RedisClient:

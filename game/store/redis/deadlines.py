@@ -13,6 +13,8 @@ dies, the entry is due again when the lease ends.
 
 from __future__ import annotations
 
+import asyncio
+
 from game.store.redis.client import RedisClient, as_bytes, lua
 from game.store.redis.keys import bucket_of
 
@@ -55,7 +57,6 @@ class Deadlines:
         self.redis = redis
         self.keys = redis.keys
         self.buckets = buckets
-        self._next = 0
 
     def _key(self, bucket: int) -> str:
         return self.keys.deadlines(bucket)
@@ -71,18 +72,13 @@ class Deadlines:
         return bool(applied)
 
     async def claim(self, now: int, lease_ms: int, limit: int = 100) -> list[tuple[str, int]]:
-        """Up to `limit` (member, due) entries due at `now`, claimed for `lease_ms`.
-        Buckets are visited in turn, starting one further each call."""
-        found: list[tuple[str, int]] = []
-        start, self._next = self._next, (self._next + 1) % self.buckets
-        for step in range(self.buckets):
-            if len(found) >= limit:
-                break
-            key = self._key((start + step) % self.buckets)
-            flat = await self.redis.script(CLAIM, [key], [now, lease_ms, limit - len(found)])
-            found += [(as_bytes(flat[i]).decode(), int(float(flat[i + 1])))
-                      for i in range(0, len(flat), 2)]
-        return found
+        """Up to `limit` (member, due) entries due at `now` in each bucket, claimed for
+        `lease_ms`: every bucket at once (one round trip's time, not sixteen)."""
+        replies = await asyncio.gather(*(
+            self.redis.script(CLAIM, [self._key(bucket)], [now, lease_ms, limit])
+            for bucket in range(self.buckets)))
+        return [(as_bytes(flat[i]).decode(), int(float(flat[i + 1])))
+                for flat in replies for i in range(0, len(flat), 2)]
 
     async def due_at(self, member: str) -> int | None:
         """The recorded deadline of `member` (or its claim's end), if any."""

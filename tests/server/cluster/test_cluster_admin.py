@@ -1,6 +1,6 @@
 """The admin API in the Redis mode (issue 18 on issue 16): any process lists every
-process's matches, kicks a player connected to another process, and sends a notice
-that every process delivers."""
+process's matches (and so does the public live list), kicks a player connected to
+another process, and sends a notice that every process delivers."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ async def test_any_process_administers_the_whole_world(
     with processes(tmp_path, redis, 3, admin_token=TOKEN) as procs:
         async with clients((procs[1], "json"), (procs[2], "msgpack")) as (a, b):
             match, _ = await seated(a, b, "connect4")
+            public = httpx.get(f"{procs[0].http}/api/matches", timeout=10).json()
+            assert [entry["match"] for entry in public["matches"]] == [match]
             listed = admin(procs[0], "GET", "/matches")  # serves neither player
             assert [entry["id"] for entry in listed["matches"]] == [match]
             assert {p["player"] for p in listed["matches"][0]["players"]} == {a.player,
