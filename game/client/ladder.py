@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
+PAIRED_TIMEOUT = 10.0
+"""Seconds to wait for the match of a pairing that raced with leaving the queue."""
+
+
 class ProgramClient(Client):
     """A :class:`Client` whose every `hello` says `bot: true`: a program plays."""
 
@@ -119,8 +123,13 @@ class Ladder:
         paired.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await paired
-        await self.client.unqueue()
-        # paired just before the unqueue: that game is real, so it is played out
+        left = await self.client.unqueue()
+        if left.game is None:
+            # not in the queue any more: paired meanwhile, and the new match's snapshot
+            # may still be on its way (the server stores it first); a real game, so it
+            # is played out
+            with contextlib.suppress(TimeoutError):
+                return await self.client.wait_new_match(start, PAIRED_TIMEOUT)
         return self.client.started_since(start)
 
     async def _play(self, match: str) -> GameResult:

@@ -153,5 +153,7 @@ def test_a_signal_ends_the_ladder_cleanly(server: ServerProcess) -> None:
         over = OVER.search(bot.lines[-1])
         assert over and int(over[1]) >= 2, bot.lines
         assert int(over[1]) == len(bot.rungs())  # every game it began, it finished
+        # a pairing that raced with the stop was played, not left to be aborted
+        assert not [line for line in bot.lines if "by aborted" in line], bot.lines
     live = httpx.get(f"{server.http}/api/matches", timeout=10).json()
     assert live["matches"] == []
