@@ -27,7 +27,10 @@ it, no change to the transport can meet the target.
 `--server-seconds S` adds the whole move as the server runs it: the game server
 (memory store) on core 0 under `game loadtest` on core 1, K matches, its CPU per move
 with everything around the stages (sockets, event loop, session, hub, match set-up).
-`--moves 0` skips the in-process half.
+`--moves 0` skips the in-process half. `--dispatch-turns N` adds the native endpoint's
+message driver alone (`game.server.inbox`, on uvloop): K inboxes each handed one
+message per loop turn, N turns, each handled by a coroutine that returns at once (as
+the memory store's commands do); its CPU per message.
 
 `--tree PATH` measures the code of another checkout (e.g. a `git worktree` of an
 earlier commit) with this benchmark: PATH's `game` in this process, and for the
@@ -43,6 +46,7 @@ and the range of every figure side by side:
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import math
 import os
@@ -53,7 +57,8 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,6 +80,7 @@ if TREE != ROOT:  # the server and the load generator too: PATH's, not the curre
     os.environ.update(PYTHONPATH=str(TREE), PYTHONSAFEPATH="1")
 
 import orjson  # noqa: E402
+import uvloop  # noqa: E402
 from benchlib import loadtest, server, summary  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
@@ -86,6 +92,7 @@ from game.protocol.messages import Move, parse_client  # noqa: E402
 from game.protocol.patch import apply_patch, view_hash  # noqa: E402
 from game.rules import get_rules  # noqa: E402
 from game.server.connection import frame_bytes, unframe  # noqa: E402
+from game.server.inbox import Inbox  # noqa: E402
 
 STAGES = ("decode", "core", "views", "encode")
 
@@ -245,6 +252,65 @@ def server_us_per_move(seconds: int, matches: int, game: str, workdir: Path) -> 
             "us_per_move": 1e6 / per_cpu}
 
 
+class _Conn:
+    """What the inbox reads of a connection."""
+
+    reading = True
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop, self.on_close, self.player, self.address = loop, None, "p", "127.0.0.1"
+
+    def close(self, code: int, reason: str = "") -> None:
+        raise RuntimeError(f"a handler failed: {code} {reason}")
+
+
+class _Session:
+    """What the inbox drives of a session: a handler that awaits a command which
+    returns at once, as the memory store's do."""
+
+    endpoint = SimpleNamespace(settings=SimpleNamespace(redis_url=None))  # read by older trees
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.conn = _Conn(loop)
+        self.handled = 0
+
+    async def handle(self, frame: str | bytes) -> None:
+        self.handled += await self._command(frame)
+
+    async def _command(self, frame: str | bytes) -> int:
+        return 1
+
+    async def end(self) -> None:
+        return None
+
+
+def dispatch_us_per_message(connections: int, turns: int) -> float:
+    """The message driver alone: CPU µs per message, the least of 5 runs."""
+
+    async def run() -> float:
+        loop = asyncio.get_running_loop()
+        inboxes = [Inbox(cast(Any, _Session(loop)), lambda pause: None)
+                   for _ in range(connections)]
+        done: asyncio.Future[None] = loop.create_future()
+
+        def turn(left: int) -> None:  # one loop turn's messages, one per connection
+            for inbox in inboxes:
+                inbox.put('{"type":"move"}')
+            if left:
+                loop.call_soon(turn, left - 1)
+            else:
+                done.set_result(None)
+
+        start = time.process_time()
+        loop.call_soon(turn, turns - 1)
+        await done
+        while not all(inbox.idle for inbox in inboxes):
+            await asyncio.sleep(0)
+        return (time.process_time() - start) / (connections * turns) * 1e6
+
+    return min(uvloop.run(run()) for _ in range(5))
+
+
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path("/tmp") / f"bench-move-path-{os.getpid()}-{int(time.time())}"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -255,7 +321,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     report: dict[str, Any] = {"tree": str(TREE), "game": args.game, "matches": args.matches,
                               "moves": 0, "checked": args.check, "us_per_move": None,
                               "us_per_move_untimed": None, "relay": relay,
-                              "server": whole_server}
+                              "server": whole_server, "dispatch": None}
+    if args.dispatch_turns:
+        report["dispatch"] = {"us_per_message": round(
+            dispatch_us_per_message(args.matches, args.dispatch_turns), 3)}
     if args.moves:
         gc.collect()
         games = _games(1000, args.seed, args.game)
@@ -283,6 +352,8 @@ def figures(report: dict[str, Any]) -> dict[str, float]:
         out["sans-I/O move (no clock reads)"] = report["us_per_move_untimed"]
     if report["server"] is not None:
         out["server: whole move"] = report["server"]["us_per_move"]
+    if report.get("dispatch") is not None:
+        out["dispatch: one message"] = report["dispatch"]["us_per_message"]
     if report["relay"] is not None:
         out["relay: one message"] = report["relay"]["us_per_message"]
     return out
@@ -346,6 +417,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--relay-seconds", type=int, default=10, help="0: skip the relay")
     parser.add_argument("--server-seconds", type=int, default=0,
                         help="the whole move in the game server, sockets included (0: skip)")
+    parser.add_argument("--dispatch-turns", type=int, default=0,
+                        help="the message driver alone, this many loop turns (0: skip)")
     parser.add_argument("--game", default="connect4")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true")
@@ -381,6 +454,9 @@ def render(report: dict[str, Any], console: Console) -> None:
     if report["server"] is not None:
         table.add_row("the server's whole move, sockets included",
                       f"{report['server']['us_per_move']:.2f}")
+    if report["dispatch"] is not None:
+        table.add_row("the message driver alone, per message",
+                      f"{report['dispatch']['us_per_message']:.2f}")
     relay = report["relay"]
     if relay is not None:
         table.add_row("relay: one message, sockets included",

@@ -28,9 +28,6 @@ _ALLOWED = {
 }
 
 
-_ACTIVE = Phase.ACTIVE  # looked up on every move (Match.turn): a module constant is cheaper
-
-
 class InvalidTransition(RuntimeError):
     """A phase change the lifecycle does not allow: a bug, never a client error."""
 
@@ -119,11 +116,11 @@ class Match:
 
     @property
     def turn(self) -> int | None:
-        return self.position.to_move if self.phase is _ACTIVE else None
+        return self.position.to_move if self.phase is Phase.ACTIVE else None
 
     def next_wakeup(self) -> int | None:
         """The earliest time at which `Tick` would change this match."""
-        if self.phase is not _ACTIVE:
+        if self.phase is not Phase.ACTIVE:
             if self.phase is Phase.FINISHED:
                 return None
             return self.created_at + self.clocks.room_ttl_ms

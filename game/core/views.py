@@ -50,7 +50,7 @@ def shared_view(match: Match, since: Views | None = None) -> View:
             "players": _players(match),
             "rematch": list(match.rematch),
             "result": _result(match),
-            "status": match.phase._value_,
+            "status": match.phase.value,
             "turn": match.turn,
             "watchers": match.watchers,
         }
@@ -63,7 +63,7 @@ def shared_view(match: Match, since: Views | None = None) -> View:
         "players": old["players"] if match.seats is before.seats else _players(match),
         "rematch": old["rematch"] if match.rematch is before.rematch else list(match.rematch),
         "result": old["result"] if match.result is before.result else _result(match),
-        "status": match.phase._value_,
+        "status": match.phase.value,
         "turn": match.turn,
         "watchers": match.watchers,
     }
@@ -90,7 +90,7 @@ def _result(match: Match) -> dict[str, Any] | None:
     result = match.result
     if result is None:
         return None
-    view = {"line": list(result.line), "reason": result.reason._value_, "winner": result.winner}
+    view = {"line": list(result.line), "reason": result.reason.value, "winner": result.winner}
     if result.score is not None:  # only a game decided by count has one
         view["score"] = list(result.score)
     return view
@@ -185,8 +185,6 @@ def _only_cell(old: list[Any], new: list[Any], cell: int) -> bool:
             and old[cell + 1:] == new[cell + 1:])
 
 
-_tuple_new = tuple.__new__  # a NamedTuple's own __new__ is a Python lambda: 4 per move
-
 
 def updates(previous: Views, match: Match) -> tuple[Views, dict[Viewer, Step]]:
     """The views at `match.version`, and for each viewer the ops from its view in
@@ -204,6 +202,6 @@ def updates(previous: Views, match: Match) -> tuple[Views, dict[Viewer, Step]]:
             ops = [*shared_ops, {"op": "replace", "path": "/legal", "value": new}]
         else:
             ops = shared_ops + diff(old, new, "/legal")
-        steps[seat] = _tuple_new(Step, (ops, canonical.crc(new, seat)))
-    steps[None] = _tuple_new(Step, (shared_ops, canonical.crc([], None)))
-    return _tuple_new(Views, (match, shared, legal)), steps
+        steps[seat] = Step(ops, canonical.crc(new, seat))
+    steps[None] = Step(shared_ops, canonical.crc([], None))
+    return Views(match, shared, legal), steps

@@ -31,7 +31,6 @@ from game.protocol.codec import Codec, encode_json, encode_json_bytes, encode_ms
 from game.protocol.errors import CloseCode
 
 log = structlog.get_logger("game.connection")
-_JSON = Codec.JSON  # an enum member lookup per frame costs more than the test itself
 
 
 class Outgoing:
@@ -55,7 +54,7 @@ class Outgoing:
         self._wire_msgpack: bytes | None = None
 
     def frame(self, codec: Codec) -> str | bytes:
-        if codec is _JSON:
+        if codec is Codec.JSON:
             if self._json is None:
                 self._json = encode_json(self.message)
             return self._json
@@ -64,7 +63,7 @@ class Outgoing:
         return self._msgpack
 
     def wire(self, codec: Codec) -> bytes:
-        if codec is _JSON:
+        if codec is Codec.JSON:
             if self._wire_json is None:
                 payload = (encode_json_bytes(self.message) if self._json is None
                            else self._json.encode("utf-8"))

@@ -328,19 +328,18 @@ class Hub:
     async def submit(self, match_id: str, command: Command) -> Transition:
         self.stall.check()  # a stall that just ended is credited before `now` is used
         live = self.matches.get(match_id) or await self.live(match_id)
-        await live.lock.acquire()  # not `async with`: two fewer coroutines per move
         credited = False
         try:
-            if live.credited != self.stalled_ms:
-                owing = live.match
-                error = await self._credit(live)
-                if error is not None:
-                    return Transition(owing, error=error)
-                credited = live.match is not owing
-            transition = await self._apply(live, command)
+            async with live.lock:
+                if live.credited != self.stalled_ms:
+                    owing = live.match
+                    error = await self._credit(live)
+                    if error is not None:
+                        return Transition(owing, error=error)
+                    credited = live.match is not owing
+                transition = await self._apply(live, command)
         finally:
-            live.lock.release()
-            self._unlocked(live)
+            self._unlocked(live)  # after the release, as before
         if transition.changed or credited:
             self._after(live)
         return transition

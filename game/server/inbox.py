@@ -1,25 +1,26 @@
 """Runs one connection's messages through its session: in order, one at a time, with no
 task while the connection is idle.
 
-A message is handled at once, inside the `data_received` that completed it: the
-session's coroutine is stepped by hand (`coro.send(None)`) in the connection's own
-context. A handler that finishes without really suspending (the common case: the
-memory store, an uncontended match lock) costs no task and no extra loop iteration.
-One that does suspend (a SQLite commit) is adopted by a task that resumes it exactly
-where it stopped; the messages that arrive meanwhile wait in the backlog, and the task
-goes on with them. At most `BATCH` messages are handled per loop iteration, so a peer
-pipelining thousands of cheap messages cannot hold the loop; a backlog over `HIGH`
-pauses reading from the socket until it is down to `LOW` (hysteresis: never a
-pause/resume per message).
+Each message is handled by a task of its own, in the connection's own context; the
+messages that arrive meanwhile wait in the backlog, and the task's end starts the next.
+At most `BATCH` messages are taken from the backlog per loop iteration, so a peer
+pipelining thousands of messages cannot hold the loop; a backlog over `HIGH` pauses
+reading from the socket until it is down to `LOW` (hysteresis: never a pause/resume
+per message).
+
+A handler that does not suspend could be stepped by hand (`coro.send(None)`) inside
+the `data_received` that completed its message, with no task: that saves 1.7-2.8 µs
+per message, 1-2 % of a whole move in the server (`bench_move_path.py
+--dispatch-turns`; "Hot-path tricks" in docs/performance.md), too little for the code
+it takes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-import types
 from collections import deque
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import structlog
@@ -39,14 +40,10 @@ _END: Any = object()
 
 class Inbox:
     __slots__ = ("_backlog", "_busy", "_context", "_ending", "_pause", "_paused", "_task",
-                 "always_task", "session")
+                 "session")
 
-    def __init__(self, session: Session, pause: Callable[[bool], None],
-                 always_task: bool = False) -> None:
+    def __init__(self, session: Session, pause: Callable[[bool], None]) -> None:
         self.session = session
-        self.always_task = always_task
-        """Run every message in a task (the Redis mode: every command awaits Redis, and
-        its client's timeouts need a task)."""
         self._pause = pause
         """Called with True to stop reading from the socket, False to read again."""
         self._paused = False
@@ -114,8 +111,8 @@ class Inbox:
         self._busy = False
 
     def _run(self, item: Any) -> bool:
-        """Start handling `item`; True when it is done already, False when a task now
-        finishes it (and then goes on with the backlog)."""
+        """Start handling `item` in a task, which goes on with the backlog when it is
+        done (False); True when there is nothing to handle."""
         if item is _END:
             self.session.conn.on_close = None  # the last reference back to this inbox
             coro: Coroutine[Any, Any, None] = self.session.end()
@@ -123,56 +120,20 @@ class Inbox:
             return True  # the server closes: what the peer sent after that is not read
         else:
             coro = self.session.handle(item)
-        if self.always_task:
-            # every command of the Redis mode awaits Redis, and its client's timeouts
-            # need a task: stepping by hand would only add a step
-            task = self.session.conn.loop.create_task(coro, context=self._context)
-        else:
-            try:
-                suspended = self._context.run(coro.send, None)
-            except StopIteration:
-                return True
-            except Exception:
-                self._failed()
-                return True
-            task = self.session.conn.loop.create_task(_resume(coro, suspended),
-                                                      context=self._context)
+        task = self.session.conn.loop.create_task(coro, context=self._context)
         task.add_done_callback(self._resumed)
         self._task = task
         return False
 
     def _resumed(self, task: asyncio.Task[None]) -> None:
         self._task = None
-        if not task.cancelled() and task.exception() is not None:
-            self._failed(task.exception())
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            self._failed(error)
         self._next(BATCH)
 
-    def _failed(self, error: BaseException | None = None) -> None:
+    def _failed(self, error: BaseException) -> None:
         conn = self.session.conn
-        log.error("session_failed", player=conn.player, address=conn.address,
-                  exc_info=error or True)
+        log.error("session_failed", player=conn.player, address=conn.address, exc_info=error)
         conn.close(CloseCode.INTERNAL, "internal error")
 
-
-async def _resume(coro: Coroutine[Any, Any, None], suspended: Any) -> None:
-    await _adopt(coro, suspended)
-
-
-@types.coroutine
-def _adopt(coro: Coroutine[Any, Any, None], suspended: Any) -> Generator[Any, Any, None]:
-    """Go on with a coroutine that was started by hand and suspended on `suspended`
-    (what it yielded: a future, or None for a bare `sleep(0)`), as `await` would:
-    the task sees exactly what the coroutine yields and sends or throws back into it."""
-    while True:
-        try:
-            value = yield suspended
-        except BaseException as error:  # e.g. CancelledError: pass it on
-            try:
-                suspended = coro.throw(error)
-            except StopIteration:
-                return
-        else:
-            try:
-                suspended = coro.send(value)
-            except StopIteration:
-                return

@@ -175,8 +175,7 @@ class WebSocketProtocol(asyncio.Protocol):
         transport.write(accept_response(key, subprotocol))
         conn = NativeConnection(transport, codec, self._address, endpoint.settings)
         session = Session(conn, endpoint)
-        inbox = Inbox(session, self._pause_reading,
-                      always_task=endpoint.settings.redis_url is not None)
+        inbox = Inbox(session, self._pause_reading)
         conn.on_close = inbox.end
         conn.start_keepalive()
         self._conn, self._inbox, self._session = conn, inbox, session

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from queue import Empty, Queue
+from typing import Any
 
 import httpx
 import pytest
@@ -112,7 +113,9 @@ def test_two_ladder_bots_play_rated_games_and_their_ratings_move(
         assert ratings[0] != 1500.0 or rungs[0][1] == "draw"
         found = profile(server, bot.player())
         assert found["bot"] is True
-        [rating] = found["ratings"]  # type: ignore[misc]
+        ratings_kept: list[dict[str, Any]] = found["ratings"]  # type: ignore[assignment]
+        assert len(ratings_kept) == 1
+        rating = ratings_kept[0]
         assert rating["pool"] == "bot" and rating["games"] == 3
         assert round(rating["rating"], 1) == ratings[-1]
         over = OVER.search(bot.lines[-1])

@@ -194,6 +194,8 @@ async def test_a_match_is_listed_and_inspected_with_its_connections(
             connect(admin, "msgpack") as watcher:
         await watcher.hello("wat")
         await watcher.request({"type": "watch", "match": match})
+        # the watcher count is committed a moment later (a version of its own): first
+        await watcher.until_view(match, lambda v: v["watchers"] == 1)
         moved = await players[0].request({"type": "move", "match": match, "move": 3})
         assert moved["type"] == "ack", moved
         entry = _listed(admin, match)
@@ -244,6 +246,8 @@ async def test_end_as_adjudicated_is_a_patch_for_players_and_watchers(
             connect(admin, codec) as watcher:
         await watcher.hello("wat")
         await watcher.request({"type": "watch", "match": match})
+        await watcher.until_view(match, lambda v: v["watchers"] == 1)  # its own version
+        await players[0].until_view(match, lambda v: v["watchers"] == 1)
         before = players[0].versions[match]
         done = ok(admin, "POST", f"/api/admin/matches/{match}/end",
                   {"result": "adjudicated", "winner": 1})

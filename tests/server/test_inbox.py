@@ -1,6 +1,6 @@
 """The native endpoint's message driver (game.server.inbox): one message at a time and in
-order, eagerly when a handler never suspends, through a task when it does; a bounded
-batch per loop iteration; back-pressure with hysteresis; failures contained."""
+order, each in a task, none while idle; a bounded batch per loop iteration;
+back-pressure with hysteresis; failures contained."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class FakeConn:
 
 
 class FakeSession:
-    """Records what ran, in which order, and whether it ran inside `put` (eagerly)."""
+    """Records what ran, and in which order."""
 
     def __init__(self) -> None:
         self.conn = FakeConn()
@@ -72,9 +72,11 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
-async def test_a_handler_that_never_suspends_runs_inside_put() -> None:
+async def test_a_message_is_handled_in_a_task_and_the_inbox_is_idle_after() -> None:
     inbox, session, _ = make()
     inbox.put("a")
+    assert session.log == [] and not inbox.idle  # never inside `put`
+    await settle()
     assert session.log == ["a@none"] and inbox.idle
 
 
@@ -84,6 +86,7 @@ async def test_suspended_handlers_keep_the_order_and_run_one_at_a_time() -> None
     inbox.put("b")
     inbox.put("yield")
     inbox.put("c")
+    await settle()
     assert session.log == [] and not inbox.idle
     session.gates["wait1"].set_result(None)
     await settle()
@@ -97,9 +100,11 @@ async def test_context_is_the_connections_own() -> None:
     inbox.put("set:alice")
     inbox.put("wait2")
     other.put("x")
+    await settle()
     session.gates["wait2"].set_result(None)
     await settle()
     inbox.put("y")
+    await settle()
     assert session.log == ["set:alice@alice", "wait2@alice", "y@alice"]
     assert other_session.log == ["x@none"] and current.get() == "none"
 
@@ -110,6 +115,7 @@ async def test_a_long_backlog_is_handled_in_batches_with_hysteresis() -> None:
     for index in range(HIGH + 10):
         inbox.put(str(index))
     assert pauses == [True]  # once, however many more arrive
+    await settle()
     session.gates["wait3"].set_result(None)
     await asyncio.sleep(0)  # the task resumes and handles one batch, no more
     await asyncio.sleep(0)
@@ -126,6 +132,7 @@ async def test_a_long_backlog_is_handled_in_batches_with_hysteresis() -> None:
 async def test_a_failure_closes_1011_and_the_end_still_runs() -> None:
     inbox, session, _ = make()
     inbox.put("boom")
+    await settle()
     assert session.conn.close_code == 1011
     inbox.put("ignored")  # the server closes: what follows is not read
     inbox.end()

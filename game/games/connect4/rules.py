@@ -140,15 +140,20 @@ class Connect4State(State):
     _last: int | None
     """The public board, kept up to date by `apply` (None: rebuilt when asked)."""
 
-    def __init__(self) -> None:
-        """The empty board; prefer ``get_rules("connect4").initial()``."""
+    def __init__(self, pos: int = 0, mask: int = 0, ply: int = 0, outcome: Outcome | None = None,
+                 cells: tuple[int | None, ...] | None = (None,) * CELLS,
+                 last: int | None = None) -> None:
+        """The position with the bitboards ``pos`` and ``mask`` after ``ply`` moves, its
+        ``outcome``, public ``cells`` (None: built when asked) and ``last`` cell played,
+        taken as given (see :meth:`from_bitboards`); with none of them, the empty board
+        (prefer ``get_rules("connect4").initial()``)."""
         _set = object.__setattr__
-        _set(self, "_pos", 0)
-        _set(self, "_mask", 0)
-        _set(self, "_ply", 0)
-        _set(self, "_outcome", None)
-        _set(self, "_cells", (None,) * CELLS)
-        _set(self, "_last", None)
+        _set(self, "_pos", pos)
+        _set(self, "_mask", mask)
+        _set(self, "_ply", ply)
+        _set(self, "_outcome", outcome)
+        _set(self, "_cells", cells)
+        _set(self, "_last", last)
 
     @classmethod
     def from_bitboards(cls, position: int, mask: int) -> Connect4State:
@@ -156,7 +161,6 @@ class Connect4State(State):
 
         The bitboards must describe a position reachable in a legal game.
         """
-        self = object.__new__(cls)
         ply = mask.bit_count()
         outcome: Outcome | None = None
         last = position ^ mask  # stones of the side that moved last
@@ -171,14 +175,7 @@ class Connect4State(State):
             outcome = Outcome(winner, tuple(sorted(cells)))
         elif ply == CELLS:
             outcome = Outcome(None, ())
-        _set = object.__setattr__
-        _set(self, "_pos", position)
-        _set(self, "_mask", mask)
-        _set(self, "_ply", ply)
-        _set(self, "_outcome", outcome)
-        _set(self, "_cells", None)
-        _set(self, "_last", None)
-        return self
+        return cls(position, mask, ply, outcome, None, None)
 
     @property
     def rules(self) -> Connect4:
@@ -222,19 +219,11 @@ class Connect4State(State):
             outcome = Outcome(self._ply & 1, _line_through(mine, index))
         elif ply == CELLS:
             outcome = Outcome(None, ())
-        new = object.__new__(Connect4State)
-        _set = object.__setattr__
-        _set(new, "_pos", mine ^ new_mask)
-        _set(new, "_mask", new_mask)
-        _set(new, "_ply", ply)
-        _set(new, "_outcome", outcome)
         cell = bit_to_cell(index)
         cells = self._cells
         if cells is not None:
             cells = (*cells[:cell], self._ply & 1, *cells[cell + 1:])
-        _set(new, "_cells", cells)
-        _set(new, "_last", cell)
-        return new
+        return Connect4State(mine ^ new_mask, new_mask, ply, outcome, cells, cell)
 
     def winning_moves(self, seat: int | None = None) -> tuple[int, ...]:
         if self._outcome is not None:

@@ -257,34 +257,12 @@ class OthelloState(State):
     _legal: int
     _last: int | None
 
-    def __init__(self) -> None:
-        """The starting position; prefer ``OTHELLO.initial()``."""
-        _set = object.__setattr__
-        _set(self, "_discs", (_START_BLACK, _START_WHITE))
-        _set(self, "_to_move", 0)
-        _set(self, "_passed", None)
-        _set(self, "_legal", legal_mask(_START_BLACK, _START_WHITE))
-        _set(self, "_last", None)
-        _set(self, "_ply", 0)
-        _set(self, "_outcome", None)
-
-    @classmethod
-    def from_bitboards(cls, black: int, white: int, turn: int = 0) -> OthelloState:
-        """Build the position with seat 0's discs ``black`` and seat 1's discs ``white``
-        (disjoint 64-bit masks) where ``turn`` would move next.
-
-        The usual rules then apply: when ``turn`` has no legal move it is passed over
-        (:attr:`passed` is ``turn``), and when neither side can move the game is over.
-        """
-        if black & white or (black | white) & ~FULL or black < 0 or white < 0:
-            raise ValueError("the bitboards must be disjoint 64-bit masks")
-        if turn not in (0, 1):
-            raise ValueError(f"turn must be 0 or 1, not {turn!r}")
-        return cls._make(black, white, turn, None)
-
-    @classmethod
-    def _make(cls, black: int, white: int, turn: int, last: int | None) -> OthelloState:
-        self = object.__new__(cls)
+    def __init__(self, black: int = _START_BLACK, white: int = _START_WHITE, turn: int = 0,
+                 last: int | None = None) -> None:
+        """The position with seat 0's discs ``black`` and seat 1's ``white`` where ``turn``
+        would move next, ``last`` the cell just played (unchecked: see
+        :meth:`from_bitboards`); with none of them, the starting position (prefer
+        ``OTHELLO.initial()``)."""
         _set = object.__setattr__
         me, opp = (black, white) if turn == 0 else (white, black)
         legal = legal_mask(me, opp)
@@ -307,7 +285,20 @@ class OthelloState(State):
         _set(self, "_last", last)
         _set(self, "_ply", (black | white).bit_count() - 4)
         _set(self, "_outcome", outcome)
-        return self
+
+    @classmethod
+    def from_bitboards(cls, black: int, white: int, turn: int = 0) -> OthelloState:
+        """Build the position with seat 0's discs ``black`` and seat 1's discs ``white``
+        (disjoint 64-bit masks) where ``turn`` would move next.
+
+        The usual rules then apply: when ``turn`` has no legal move it is passed over
+        (:attr:`passed` is ``turn``), and when neither side can move the game is over.
+        """
+        if black & white or (black | white) & ~FULL or black < 0 or white < 0:
+            raise ValueError("the bitboards must be disjoint 64-bit masks")
+        if turn not in (0, 1):
+            raise ValueError(f"turn must be 0 or 1, not {turn!r}")
+        return cls(black, white, turn)
 
     @property
     def rules(self) -> Othello:
@@ -381,9 +372,9 @@ class OthelloState(State):
         black, white = self._discs
         if seat == 0:
             f = flips(black, white, bit)
-            return OthelloState._make(black | bit | f, white ^ f, 1, cell)
+            return OthelloState(black | bit | f, white ^ f, 1, cell)
         f = flips(white, black, bit)
-        return OthelloState._make(black ^ f, white | bit | f, 0, cell)
+        return OthelloState(black ^ f, white | bit | f, 0, cell)
 
     def flips(self, move: int) -> tuple[int, ...]:
         """The cells that ``move`` by the side to move would flip (``()`` if illegal)."""
@@ -442,7 +433,7 @@ class OthelloState(State):
     def __reduce__(self) -> tuple[object, tuple[int, int, int, int | None]]:
         # The seat that was due before any pass: rebuilding re-derives the pass.
         turn = self._passed if self._passed is not None else self._to_move or 0
-        return (OthelloState._make, (*self._discs, turn, self._last))
+        return (OthelloState, (*self._discs, turn, self._last))
 
 
 def _rules(name: str) -> Othello:

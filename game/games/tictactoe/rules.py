@@ -50,17 +50,9 @@ class TicTacToeState(State):
 
     _marks: tuple[int, int]
 
-    def __init__(self) -> None:
-        """The empty board; prefer ``get_rules("tictactoe").initial()``."""
-        _set = object.__setattr__
-        _set(self, "_marks", (0, 0))
-        _set(self, "_ply", 0)
-        _set(self, "_outcome", None)
-
-    @classmethod
-    def _make(cls, x: int, o: int) -> TicTacToeState:
-        """Build the state with X marks ``x`` and O marks ``o`` (assumed reachable)."""
-        self = object.__new__(cls)
+    def __init__(self, x: int = 0, o: int = 0) -> None:
+        """The position with X marks ``x`` and O marks ``o`` (assumed reachable); with
+        neither, the empty board (prefer ``get_rules("tictactoe").initial()``)."""
         _set = object.__setattr__
         ply = (x | o).bit_count()
         outcome: Outcome | None = None
@@ -77,7 +69,6 @@ class TicTacToeState(State):
         _set(self, "_marks", (x, o))
         _set(self, "_ply", ply)
         _set(self, "_outcome", outcome)
-        return self
 
     @property
     def rules(self) -> TicTacToe:
@@ -104,8 +95,8 @@ class TicTacToeState(State):
         if (x | o) & bit:
             raise IllegalMove(move, "occupied", f"cell {cell} is already taken")
         if self._ply & 1:
-            return TicTacToeState._make(x, o | bit)
-        return TicTacToeState._make(x | bit, o)
+            return TicTacToeState(x, o | bit)
+        return TicTacToeState(x | bit, o)
 
     def winning_moves(self, seat: int | None = None) -> tuple[int, ...]:
         if self._outcome is not None:
@@ -132,7 +123,7 @@ class TicTacToeState(State):
         return f"<TicTacToeState {str(self).replace(chr(10), '/')} ply={self._ply}>"
 
     def __reduce__(self) -> tuple[object, tuple[int, int]]:
-        return (TicTacToeState._make, self._marks)
+        return (TicTacToeState, self._marks)
 
 
 class TicTacToe(Rules):

@@ -49,6 +49,9 @@ async def test_a_rated_game_across_processes_is_kept_rated_once_and_listed_anywh
         assert [entry["match"] for entry in page["matches"]] == [match]
         detail = get(third, f"/api/matches/{match}")
         assert detail["moves"] == X_WINS and detail["view"]["result"]["winner"] == 0
+        replay = get(third, f"/api/matches/{match}/positions")  # what /?replay= draws
+        assert len(replay["positions"]) == len(X_WINS) + 1
+        assert replay["positions"][-1]["board"] == detail["view"]["board"]
         expected = rate_game(Rating(), Rating(), 1.0)
 
         def rated() -> dict[str, Any] | None:
