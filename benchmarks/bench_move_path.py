@@ -85,7 +85,7 @@ from benchlib import loadtest, server, summary  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from game.core.match import Clocks, Match, PlayMove, Seat, handle, new_match  # noqa: E402
+from game.core.match import Match, PlayMove, Seat, TimeControl, handle, new_match  # noqa: E402
 from game.core.views import Step, Views, updates, views_of  # noqa: E402
 from game.protocol.codec import decode_json, encode_json_bytes  # noqa: E402
 from game.protocol.messages import Move, parse_client  # noqa: E402
@@ -128,7 +128,7 @@ class _Slot:
 
     def __init__(self, number: int, game: str, moves: list[int], now: int) -> None:
         seats = (Seat(f"p{number}a", "A"), Seat(f"p{number}b", "B"))
-        self.match = new_match(f"m{number:06d}", game, Clocks(), now, seats)
+        self.match = new_match(f"m{number:06d}", game, TimeControl(), now, seats)
         self.views = views_of(self.match)
         self.players = (seats[0].player, seats[1].player)
         first = self.match.version

@@ -447,11 +447,11 @@ def position_moves(game: str) -> list[int]:
 def finish_picture(game: str) -> str:
     """The end of the game's first fixture game as the view shows it, played through
     the core."""
-    from game.core.match import Clocks, PlayMove, Seat, handle, new_match
+    from game.core.match import PlayMove, Seat, TimeControl, handle, new_match
     from game.core.views import view_for
 
     fixture = get_game(game).fixtures.finished[0]
-    match = new_match("example", game, Clocks(), 0, (Seat("p0", "a"), Seat("p1", "b")))
+    match = new_match("example", game, TimeControl(), 0, (Seat("p0", "a"), Seat("p1", "b")))
     for move in fixture.moves:
         match = handle(match, PlayMove(f"p{match.turn}", move), 0).match
     view = view_for(match, None)

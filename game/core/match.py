@@ -4,7 +4,7 @@
 returns a `Transition`: the next match, whether anything changed, and what to
 answer the sender. It never awaits and never reads the clock; time is passed in
 as epoch milliseconds, so every deadline is testable without waiting. The record
-and the commands are in `game.core.state` and re-exported from here.
+and the commands are in `game.core.model` and re-exported from here.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from collections.abc import Callable
 from dataclasses import fields, replace
 from typing import Any
 
-from game.core.state import (
+from game.core.model import (
     RECENT_REFS,
     Adjudicate,
-    Clocks,
     Command,
     InvalidTransition,
     Join,
@@ -32,6 +31,7 @@ from game.core.state import (
     Seat,
     SetWatchers,
     Tick,
+    TimeControl,
     Transition,
     advance,
 )
@@ -39,16 +39,36 @@ from game.protocol.errors import ErrorCode, ProtocolError
 from game.rules import IllegalMove, Outcome, get_rules
 
 __all__ = [
-    "RECENT_REFS", "Adjudicate", "Clocks", "Command", "InvalidTransition", "Join", "Match",
-    "OfferRematch", "Phase", "PlayMove", "Presence", "Reason", "Ref", "Resign", "Result",
-    "Seat", "SetWatchers", "Tick", "Transition", "advance", "handle", "new_match", "rematch_of",
+    "RECENT_REFS",
+    "Adjudicate",
+    "Command",
+    "InvalidTransition",
+    "Join",
+    "Match",
+    "OfferRematch",
+    "Phase",
+    "PlayMove",
+    "Presence",
+    "Reason",
+    "Ref",
+    "Resign",
+    "Result",
+    "Seat",
+    "SetWatchers",
+    "Tick",
+    "TimeControl",
+    "Transition",
+    "advance",
+    "handle",
+    "new_match",
+    "rematch_of",
     "shift_clocks",
 ]
 
 def new_match(
     match_id: str,
     game: str,
-    clocks: Clocks,
+    time_control: TimeControl,
     now: int,
     seats: tuple[Seat | None, Seat | None],
 ) -> Match:
@@ -56,7 +76,7 @@ def new_match(
     match = Match(
         id=match_id,
         game=game,
-        clocks=clocks,
+        time_control=time_control,
         created_at=now,
         position=get_rules(game).initial(),
         seats=seats,
@@ -71,7 +91,7 @@ def _start(match: Match, now: int) -> Match:
     return replace(
         match,
         phase=advance(match.phase, Phase.ACTIVE),
-        deadline=now + match.clocks.first_move_ms,
+        deadline=now + match.time_control.first_move_ms,
         turn_version=match.version,
     )
 
@@ -191,8 +211,9 @@ def _play(match: Match, cmd: PlayMove, now: int) -> Transition:
         moves = (*match.moves, cmd.move)
     deadline = match.deadline
     if outcome is None:
-        clocks = match.clocks
-        deadline = now + (clocks.first_move_ms if len(moves) < 2 else clocks.turn_ms)
+        time_control = match.time_control
+        deadline = now + (time_control.first_move_ms if len(moves) < 2
+                          else time_control.turn_ms)
     moved = _moved(match, position, moves, version, version, recent, deadline)
     if outcome is not None:
         moved = _finish(moved, _result_of(outcome))
@@ -299,7 +320,7 @@ def _presence(match: Match, cmd: Presence, now: int) -> Transition:
         return Transition(match)
     grace = None
     if not cmd.online and match.phase is Phase.ACTIVE:
-        grace = now + match.clocks.grace_ms
+        grace = now + match.time_control.grace_ms
     updated = replace(current, online=cmd.online, grace=grace)
     seats = (updated, match.seats[1]) if seat == 0 else (match.seats[0], updated)
     return Transition(_bump(replace(match, seats=seats)), changed=True)
@@ -344,5 +365,6 @@ def shift_clocks(match: Match, delta_ms: int) -> Match:
 
 def rematch_of(match: Match, match_id: str, now: int) -> tuple[Match, Match]:
     """The old match pointing at its rematch, and the rematch with seats swapped."""
-    fresh = new_match(match_id, match.game, match.clocks, now, (match.seats[1], match.seats[0]))
+    fresh = new_match(match_id, match.game, match.time_control, now,
+                      (match.seats[1], match.seats[0]))
     return replace(match, next_match=match_id), replace(fresh, rated=match.rated)

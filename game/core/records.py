@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from game.core.match import Clocks, Match, Phase, Reason, Result, Seat
+from game.core.match import Match, Phase, Reason, Result, Seat, TimeControl
 from game.rules import State, get_rules
 
 SCHEMA = 1
@@ -43,10 +43,10 @@ def to_record(match: Match) -> dict[str, Any]:
         "id": match.id,
         "game": match.game,
         "clocks": {
-            "turn_ms": match.clocks.turn_ms,
-            "first_move_ms": match.clocks.first_move_ms,
-            "grace_ms": match.clocks.grace_ms,
-            "room_ttl_ms": match.clocks.room_ttl_ms,
+            "turn_ms": match.time_control.turn_ms,
+            "first_move_ms": match.time_control.first_move_ms,
+            "grace_ms": match.time_control.grace_ms,
+            "room_ttl_ms": match.time_control.room_ttl_ms,
         },
         "created_at": match.created_at,
         "phase": match.phase.value,
@@ -76,7 +76,7 @@ def from_record(data: dict[str, Any], known: Match | None = None) -> Match:
     return Match(
         id=data["id"],
         game=data["game"],
-        clocks=Clocks(**data["clocks"]),
+        time_control=TimeControl(**data["clocks"]),
         created_at=data["created_at"],
         position=_position(data, known),
         phase=Phase(data["phase"]),

@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         for match in live:
             owner = match.seats[0]
             if match.phase is Phase.WAITING and match.room is not None and owner is not None:
-                expires = match.created_at + match.clocks.room_ttl_ms
+                expires = match.created_at + match.time_control.room_ttl_ms
                 entry = RoomEntry(match.room, match.game, match.id, owner.player, expires)
                 lobby.core.restore_room(entry)
         await hub.recover_rematches(await store.unstarted_rematches())

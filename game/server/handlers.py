@@ -284,13 +284,14 @@ class Handlers:
                 f"your address has {limit} rooms waiting for a second player; let one be "
                 f"joined or cancel it first",
             )
-        clocks = self.hub.clocks
+        time_control = self.hub.time_control
         if msg.turn_seconds is not None:
-            clocks = replace(clocks, turn_ms=msg.turn_seconds * 1000)
+            time_control = replace(time_control, turn_ms=msg.turn_seconds * 1000)
         if msg.grace_seconds is not None:
-            clocks = replace(clocks, grace_ms=msg.grace_seconds * 1000)
-        match = self.hub.new_match(msg.game, (self._seat(conn), None), clocks, rated=msg.rated)
-        expires = match.created_at + match.clocks.room_ttl_ms
+            time_control = replace(time_control, grace_ms=msg.grace_seconds * 1000)
+        match = self.hub.new_match(msg.game, (self._seat(conn), None), time_control,
+                                   rated=msg.rated)
+        expires = match.created_at + match.time_control.room_ttl_ms
         room = await self.lobby.open_room(msg.game, match.id, self._seat(conn).player, expires,
                                           address)
         match = replace(match, room=room.code)

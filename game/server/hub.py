@@ -18,7 +18,6 @@ from typing import Any
 import structlog
 
 from game.core.match import (
-    Clocks,
     Command,
     Match,
     Phase,
@@ -28,6 +27,7 @@ from game.core.match import (
     Seat,
     SetWatchers,
     Tick,
+    TimeControl,
     Transition,
     handle,
     new_match,
@@ -110,9 +110,9 @@ class Hub:
         self.stall = StallWatch(clock, int(settings.stall_credit_seconds * 1000), self._stalled)
 
     @property
-    def clocks(self) -> Clocks:
+    def time_control(self) -> TimeControl:
         s = self.settings
-        return Clocks(
+        return TimeControl(
             turn_ms=int(s.turn_seconds * 1000),
             first_move_ms=int(s.first_move_seconds * 1000),
             grace_ms=int(s.grace_seconds * 1000),
@@ -317,10 +317,11 @@ class Hub:
         return live
 
     def new_match(
-        self, game: str, seats: tuple[Seat | None, Seat | None], clocks: Clocks | None = None,
-        rated: bool = False,
+        self, game: str, seats: tuple[Seat | None, Seat | None],
+        time_control: TimeControl | None = None, rated: bool = False,
     ) -> Match:
-        match = new_match(new_id(), game, clocks or self.clocks, self.clock.now_ms(), seats)
+        match = new_match(new_id(), game, time_control or self.time_control,
+                          self.clock.now_ms(), seats)
         return replace(match, rated=True) if rated else match
 
     # ---- applying commands -----------------------------------------------------------

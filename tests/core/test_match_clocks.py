@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from game.core.match import (
-    Clocks,
     Join,
     Match,
     OfferRematch,
@@ -14,6 +13,7 @@ from game.core.match import (
     Resign,
     Seat,
     Tick,
+    TimeControl,
     handle,
     new_match,
     rematch_of,
@@ -23,7 +23,7 @@ from game.core.records import from_record, to_record
 from game.core.views import VIEWERS, updates, view_for, views_of
 from game.protocol.patch import apply_patch, view_hash
 
-CLOCKS = Clocks(turn_ms=10_000, first_move_ms=5_000, grace_ms=3_000, room_ttl_ms=60_000)
+CLOCKS = TimeControl(turn_ms=10_000, first_move_ms=5_000, grace_ms=3_000, room_ttl_ms=60_000)
 T0 = 1_000_000
 ALICE, BOB = Seat("alice", "Alice"), Seat("bob", "Bob")
 

@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from game.core.match import (
-    Clocks,
     Command,
     Join,
     Match,
@@ -32,6 +31,7 @@ from game.core.match import (
     Seat,
     SetWatchers,
     Tick,
+    TimeControl,
     handle,
     new_match,
 )
@@ -39,7 +39,7 @@ from game.core.views import VIEWERS, Views, updates, view_for, views_of
 from game.protocol.patch import apply_patch, view_hash
 from game.rules import GAMES, get_rules
 
-CLOCKS = Clocks(turn_ms=60_000, first_move_ms=30_000, grace_ms=20_000, room_ttl_ms=600_000)
+CLOCKS = TimeControl(turn_ms=60_000, first_move_ms=30_000, grace_ms=20_000, room_ttl_ms=600_000)
 PLAYERS = ("alice", "bob", "carol")  # carol never holds a seat unless she joins a room
 START = 1_800_000_000_000
 

@@ -8,11 +8,11 @@ import random
 
 import pytest
 
-from game.core.match import Clocks, Match, PlayMove, Seat, handle, new_match
+from game.core.match import Match, PlayMove, Seat, TimeControl, handle, new_match
 from game.core.records import from_record, to_record
 from game.games import all_games
 
-CLOCKS = Clocks(turn_ms=60_000, first_move_ms=60_000, grace_ms=60_000, room_ttl_ms=60_000)
+CLOCKS = TimeControl(turn_ms=60_000, first_move_ms=60_000, grace_ms=60_000, room_ttl_ms=60_000)
 
 
 def _versions(game: str, seed: int) -> list[Match]:

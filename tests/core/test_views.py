@@ -7,13 +7,13 @@ import random
 import pytest
 
 from game.core.match import (
-    Clocks,
     Command,
     Phase,
     PlayMove,
     Presence,
     Seat,
     SetWatchers,
+    TimeControl,
     handle,
     new_match,
 )
@@ -26,7 +26,7 @@ from game.rules import GAMES
 @pytest.mark.parametrize("seed", range(10))
 def test_random_games_keep_every_viewer_in_step(game: str, seed: int) -> None:
     rng = random.Random(seed)
-    match = new_match("m", game, Clocks(), 0, (Seat("a", "Ädä ✓"), Seat("b", 'B "q"')))
+    match = new_match("m", game, TimeControl(), 0, (Seat("a", "Ädä ✓"), Seat("b", 'B "q"')))
     views = views_of(match)
     now = 0
     while match.phase is not Phase.FINISHED:

@@ -14,7 +14,7 @@ import random
 import pytest
 
 from game.bots import Bot, get_bot
-from game.core.match import Clocks, PlayMove, Seat, handle, new_match
+from game.core.match import PlayMove, Seat, TimeControl, handle, new_match
 from game.core.views import view_for
 from game.games import FinishedGame, GameDefinition, IllegalCase, all_games
 from game.rules import REASONS, IllegalMove, Outcome, State, get_rules
@@ -86,7 +86,7 @@ def check_turns(game: GameDefinition, fixture: FinishedGame) -> None:
 def check_finished_through_the_core(game: GameDefinition, fixture: FinishedGame) -> None:
     """The core plays the fixture as a match: the view's result and moves are the
     fixture's (what a server sends)."""
-    match = new_match("m", game.name, Clocks(), 0, (Seat("p0", "a"), Seat("p1", "b")))
+    match = new_match("m", game.name, TimeControl(), 0, (Seat("p0", "a"), Seat("p1", "b")))
     for move in fixture.moves:
         match = handle(match, PlayMove(f"p{match.turn}", move), 0).match
     view = view_for(match, None)

@@ -19,7 +19,7 @@ from typing import Any
 import psutil  # type: ignore[import-untyped,unused-ignore]
 import pytest
 
-from game.core.match import Clocks, Match, OfferRematch, PlayMove, Seat, handle, new_match
+from game.core.match import Match, OfferRematch, PlayMove, Seat, TimeControl, handle, new_match
 from game.store.base import PlayerRecord
 from game.store.sqlite import SQLiteStore
 from tests.hostile.harness import answer_to, barrier
@@ -300,7 +300,7 @@ async def _old_crash_record(db: str) -> dict[str, tuple[str, str]]:
     try:
         for match_id, next_match in (("old-none", None), ("old-ghost", "ghost")):
             one, two = f"{match_id}-p1", f"{match_id}-p2"
-            match: Match = new_match(match_id, "tictactoe", Clocks(), int(time.time() * 1000),
+            match: Match = new_match(match_id, "tictactoe", TimeControl(), int(time.time() * 1000),
                                      (Seat(one, "One"), Seat(two, "Two")))
             stored = match
             await store.commit(match, 0)

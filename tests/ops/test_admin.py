@@ -18,12 +18,12 @@ import pytest
 
 from game.core.match import (
     Adjudicate,
-    Clocks,
     Match,
     Phase,
     Reason,
     Result,
     Seat,
+    TimeControl,
     handle,
     new_match,
 )
@@ -71,7 +71,7 @@ def ok(server: ServerProcess, method: str, path: str, body: Any = None,
 
 def _active(now: int = 1_000) -> Match:
     seats = (Seat("a", "Ada"), Seat("b", "Bob"))
-    return new_match("m", "tictactoe", Clocks(), now, seats)
+    return new_match("m", "tictactoe", TimeControl(), now, seats)
 
 
 def test_adjudicate_is_one_versioned_ending() -> None:
@@ -97,7 +97,7 @@ def test_a_lapsed_deadline_ends_the_match_first() -> None:
 
 
 def test_a_waiting_room_is_aborted_not_adjudicated() -> None:
-    room = new_match("r", "tictactoe", Clocks(), 1_000, (Seat("a", "Ada"), None))
+    room = new_match("r", "tictactoe", TimeControl(), 1_000, (Seat("a", "Ada"), None))
     refused = handle(room, Adjudicate(Reason.ADJUDICATED, 0), 2_000)
     assert not refused.changed and refused.error is not None
     assert handle(room, Adjudicate(Reason.ABORTED), 2_000).match.phase is Phase.FINISHED

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from game.core.match import Clocks, Match, Seat, new_match
+from game.core.match import Match, Seat, TimeControl, new_match
 from game.server.metrics import Metrics
 from game.server.settings import Settings
 from game.store.redis import (
@@ -47,7 +47,7 @@ def value(found: Samples, name: str, **labels: str) -> float:
 
 
 def a_match(match_id: str) -> Match:
-    return new_match(match_id, "connect4", Clocks(), 1_000, (Seat("a", "A"), Seat("b", "B")))
+    return new_match(match_id, "connect4", TimeControl(), 1_000, (Seat("a", "A"), Seat("b", "B")))
 
 
 def wall_ms() -> int:

@@ -9,11 +9,11 @@ from dataclasses import replace
 import pytest
 
 from game.core.match import (
-    Clocks,
     Match,
     OfferRematch,
     PlayMove,
     Seat,
+    TimeControl,
     handle,
     new_match,
     rematch_of,
@@ -24,7 +24,7 @@ TTT_WIN = [0, 3, 1, 4, 2]
 
 
 def finished(match_id: str) -> Match:
-    match = new_match(match_id, "tictactoe", Clocks(), 1_000, (Seat("a", "A"), Seat("b", "B")))
+    match = new_match(match_id, "tictactoe", TimeControl(), 1_000, (Seat("a", "A"), Seat("b", "B")))
     for turn, move in enumerate(TTT_WIN):
         match = handle(match, PlayMove("ab"[turn % 2], move), 2_000).match
     return match

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from game.core.match import Clocks, Match, PlayMove, Resign, Seat, handle, new_match
+from game.core.match import Match, PlayMove, Resign, Seat, TimeControl, handle, new_match
 from game.core.ratings import Rating, rate_game
 from game.store.base import PlayerRecord, Store
 from game.store.memory import MemoryStore
@@ -53,7 +53,7 @@ async def any_store(request: pytest.FixtureRequest, tmp_path: Path,
 
 
 def started(match_id: str, game: str = "connect4", a: str = "a", b: str = "b") -> Match:
-    return new_match(match_id, game, Clocks(), 1_000, (Seat(a, a.upper()), Seat(b, b.upper())))
+    return new_match(match_id, game, TimeControl(), 1_000, (Seat(a, a.upper()), Seat(b, b.upper())))
 
 
 async def finish(store: Store, match: Match, now: int = 2_000) -> Match:

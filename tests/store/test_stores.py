@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from game.core.match import Clocks, Match, PlayMove, Seat, handle, new_match
+from game.core.match import Match, PlayMove, Seat, TimeControl, handle, new_match
 from game.store.base import PlayerRecord, Store, VersionConflict
 from game.store.sqlite import SQLiteStore
 
 
 def a_match(match_id: str = "m") -> Match:
-    return new_match(match_id, "connect4", Clocks(), 1_000, (Seat("a", "A"), Seat("b", "B")))
+    return new_match(match_id, "connect4", TimeControl(), 1_000, (Seat("a", "A"), Seat("b", "B")))
 
 
 async def test_commit_is_compare_and_set(store: Store) -> None:

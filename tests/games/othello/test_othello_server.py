@@ -19,7 +19,7 @@ import pytest
 
 from game.client import Bot, GameResult, View, VsBot
 from game.client import Client as SdkClient
-from game.core.match import Clocks, PlayMove, Seat, handle, new_match
+from game.core.match import PlayMove, Seat, TimeControl, handle, new_match
 from game.core.records import from_record, to_record
 from game.games.othello import GAME
 from game.games.othello.fixtures import TWO_PASSES, WIPEOUT
@@ -206,7 +206,7 @@ async def test_the_hard_bot_plays_a_whole_game_within_its_budget(
 
 def test_records_keep_the_score_and_the_passes() -> None:
     seats = (Seat("p0", "a"), Seat("p1", "b"))
-    match = new_match("m1", "othello", Clocks(), 0, seats)
+    match = new_match("m1", "othello", TimeControl(), 0, seats)
     for index, move in enumerate(TWO_PASSES.moves):
         transition = handle(match, PlayMove(f"p{match.turn}", move), index)
         assert transition.error is None, (index, transition.error)
@@ -224,7 +224,7 @@ def test_records_keep_the_score_and_the_passes() -> None:
 
 def test_a_wipeout_ends_by_score_before_the_board_is_full() -> None:
     seats = (Seat("p0", "a"), Seat("p1", "b"))
-    match = new_match("m2", "othello", Clocks(), 0, seats)
+    match = new_match("m2", "othello", TimeControl(), 0, seats)
     for index, move in enumerate(WIPEOUT.moves):
         match = handle(match, PlayMove(f"p{match.turn}", move), index).match
     assert match.result is not None

@@ -3,10 +3,10 @@ that bring the next deadline earlier, finish the match, or hand the turn to a bo
 
 from __future__ import annotations
 
-from game.core.match import Clocks, PlayMove, Presence, Seat, handle, new_match
+from game.core.match import PlayMove, Presence, Seat, TimeControl, handle, new_match
 from game.server.cluster.hub import moves_deadline_earlier
 
-CLOCKS = Clocks(turn_ms=60_000, first_move_ms=30_000, grace_ms=10_000, room_ttl_ms=60_000)
+CLOCKS = TimeControl(turn_ms=60_000, first_move_ms=30_000, grace_ms=10_000, room_ttl_ms=60_000)
 PEOPLE = (Seat("a", "A"), Seat("b", "B"))
 
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from game.core.match import Clocks, Match, Seat, new_match
+from game.core.match import Match, Seat, TimeControl, new_match
 from game.store.redis import (
     FeedSettings,
     Inbox,
@@ -32,7 +32,7 @@ FAST = FeedSettings(ping_seconds=0.2, dead_after=1.0, backoff_first=0.02, backof
 
 
 def a_match(match_id: str) -> Match:
-    return new_match(match_id, "connect4", Clocks(), 1_000, (Seat("a", "A"), Seat("b", "B")))
+    return new_match(match_id, "connect4", TimeControl(), 1_000, (Seat("a", "A"), Seat("b", "B")))
 
 
 async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:

@@ -8,7 +8,16 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from game.core.match import Clocks, Match, OfferRematch, PlayMove, Resign, Seat, handle, new_match
+from game.core.match import (
+    Match,
+    OfferRematch,
+    PlayMove,
+    Resign,
+    Seat,
+    TimeControl,
+    handle,
+    new_match,
+)
 from game.store.redis import RedisOptions, RedisStore
 from game.store.redis.history import index_keys
 from tests.redis_support import (  # noqa: F401
@@ -40,7 +49,7 @@ async def opened(url: str, cluster: bool = False, **kwargs: object) -> RedisStor
 
 
 def started(match_id: str, game: str = "connect4", a: str = "a", b: str = "b") -> Match:
-    return new_match(match_id, game, Clocks(), 1_000, (Seat(a, a.upper()), Seat(b, b.upper())))
+    return new_match(match_id, game, TimeControl(), 1_000, (Seat(a, a.upper()), Seat(b, b.upper())))
 
 
 async def finish(store: RedisStore, match: Match) -> Match:

@@ -11,12 +11,12 @@ from dataclasses import replace
 import pytest
 
 from game.core.match import (
-    Clocks,
     Match,
     OfferRematch,
     Phase,
     PlayMove,
     Seat,
+    TimeControl,
     handle,
     new_match,
     rematch_of,
@@ -42,7 +42,7 @@ TTT_WIN = [0, 3, 1, 4, 2]
 
 
 def a_match(match_id: str = "m", game: str = "connect4") -> Match:
-    return new_match(match_id, game, Clocks(), 1_000, (Seat("a", "A"), Seat("b", "B")))
+    return new_match(match_id, game, TimeControl(), 1_000, (Seat("a", "A"), Seat("b", "B")))
 
 
 def options(url: str, cluster: bool = False, namespace: str = "t") -> RedisOptions:

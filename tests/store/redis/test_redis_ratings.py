@@ -14,13 +14,13 @@ import pytest
 
 from game.core.match import (
     Adjudicate,
-    Clocks,
     Match,
     OfferRematch,
     PlayMove,
     Reason,
     Resign,
     Seat,
+    TimeControl,
     handle,
     new_match,
 )
@@ -62,7 +62,7 @@ async def players(store: Store, *ids: str, bot: bool = False) -> None:
 
 def started(match_id: str, a: str = "a", b: str = "b", rated: bool = True,
             game: str = "connect4") -> Match:
-    match = new_match(match_id, game, Clocks(), 1_000, (Seat(a, a.upper()),
+    match = new_match(match_id, game, TimeControl(), 1_000, (Seat(a, a.upper()),
                                                         Seat(b, b.upper())))
     return replace(match, rated=rated)
 
@@ -191,7 +191,7 @@ async def test_pools_apart_and_matches_that_do_not_count(store: RedisStore) -> N
     aborted = started("aborted")
     await store.commit(aborted, 0)
     await store.commit(handle(aborted, Adjudicate(Reason.ABORTED), 2_000).match, 1)
-    builtin = new_match("builtin", "connect4", Clocks(), 1_000,
+    builtin = new_match("builtin", "connect4", TimeControl(), 1_000,
                         (Seat("a", "A"), Seat("bot-1", "Bot", bot="easy")))
     await play(store, replace(builtin, rated=True))
     await play(store, started("self", "c", "c"))

@@ -51,7 +51,7 @@ class Reason(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Clocks:
+class TimeControl:
     """Time limits in milliseconds. `first_move_ms` bounds each seat's first move."""
 
     turn_ms: int = 60_000
@@ -85,7 +85,7 @@ class Result:
 class Match:
     id: str
     game: str
-    clocks: Clocks
+    time_control: TimeControl
     created_at: int
     position: Position
     phase: Phase = Phase.WAITING
@@ -123,7 +123,7 @@ class Match:
         if self.phase is not Phase.ACTIVE:
             if self.phase is Phase.FINISHED:
                 return None
-            return self.created_at + self.clocks.room_ttl_ms
+            return self.created_at + self.time_control.room_ttl_ms
         first = self.deadline
         for seat in self.seats:
             if seat is not None and seat.grace is not None and (first is None

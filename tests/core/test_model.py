@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from game.core.state import InvalidTransition, Phase, advance
+from game.core.model import InvalidTransition, Phase, advance
 
 ALLOWED = {(Phase.WAITING, Phase.ACTIVE), (Phase.WAITING, Phase.FINISHED),
            (Phase.ACTIVE, Phase.FINISHED)}
