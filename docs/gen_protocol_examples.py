@@ -300,13 +300,19 @@ def record_extras(url: str, foreign_match: str) -> list[Line]:
     flood = Conn(rec, "flood", url)
     flood.send({"type": "hello", "name": "flood", "id": 0}, record=False)
     flood.receive(record=False)
-    for n in range(260):
-        flood.send({"type": "unqueue", "id": n + 1}, record=False)
-    refused = []
-    for _ in range(260):  # every message is answered: unqueued, or refused
-        message = flood.receive(record=False)
-        if message["type"] == "error":
-            refused.append(message)
+    refused: list[dict[str, Any]] = []
+    sent = 0
+    # batches faster than the bucket refills, until the first refusal: a loaded machine
+    # handles them more slowly, so no fixed count is sure to outrun the refill; stopping
+    # at the first batch with a refusal stays under the refusals that close (1008)
+    while not refused and sent < 20_000:
+        for _ in range(50):
+            sent += 1
+            flood.send({"type": "unqueue", "id": sent}, record=False)
+        for _ in range(50):  # every message is answered: unqueued, or refused
+            message = flood.receive(record=False)
+            if message["type"] == "error":
+                refused.append(message)
     rec.lines.append(Line("flood", "←", refused[0]))
     flood.close()
     return rec.lines
