@@ -74,12 +74,13 @@ async def test_an_overrunning_bot_is_stopped_and_never_blocks_the_loop(
         await victim.hello("victim")
         await other.hello("other")
         runaway = await start_bot_match(victim, "medium")
-        # While the runaway search burns a worker, the event loop keeps serving: the
-        # bystander keeps moving and another bot match (on the other worker) is played
-        # to its end, all before the runaway is stopped.
-        await bystander.wait_moves(5)
+        # While the runaway search burns a worker, the event loop keeps serving: another
+        # bot match (on the other worker) is played to its end and the bystander keeps
+        # moving, all before the runaway is stopped (the healthy match starts at once:
+        # on a loaded machine, waiting for the bystander first could outlast the runaway)
         healthy = await start_bot_match(other, "random")
         final = await play_to_the_end(other, healthy, seed=3)
+        await bystander.wait_moves(5)
         assert final["result"]["reason"] in ("line", "draw")  # type: ignore[index]
         assert victim.views[runaway]["status"] == "active"
         view = await victim.until_view(runaway, lambda v: v["status"] == "finished")
