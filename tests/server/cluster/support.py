@@ -32,6 +32,9 @@ class Processes:
     cluster: bool = False
     namespace: str = field(default_factory=lambda: f"t{secrets.token_hex(4)}")
     servers: list[ServerProcess] = field(default_factory=list)
+    started: list[ServerProcess] = field(default_factory=list)
+    """Every process ever started here, replaced ones too: `stop` ends them all, even
+    one a test started (a rolling restart) but never put in `servers`."""
 
     def start(self, count: int, **settings: Any) -> Processes:
         for _ in range(count):
@@ -46,11 +49,13 @@ class Processes:
             # a loaded shared machine with `appendfsync always` may take a while: the
             # tests check what happens, not how fast (benchmarks do that)
             "redis_timeout_seconds": 10, **settings}
-        return start_server(self.tmp, **options)
+        server = start_server(self.tmp, **options)
+        self.started.append(server)
+        return server
 
     def stop(self) -> None:
-        for server in self.servers:
-            server.stop()
+        for server in self.started:
+            server.stop()  # SIGTERM, then SIGKILL if it has not gone in 30 s
 
     def __getitem__(self, index: int) -> ServerProcess:
         return self.servers[index]
