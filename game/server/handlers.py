@@ -173,7 +173,7 @@ class Handlers:
         connection stays open to resume with a token; without a player it is closed
         1008 at the hello timeout."""
         key = address_key(conn.address)
-        refusal = self.new_players.take(key, conn.loop.time())
+        refusal = self.new_players.take(key, self.hub.clock.now_ms() / 1000)
         if refusal is None:
             return
         self.metrics.refused("new_players")
