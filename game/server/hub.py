@@ -442,20 +442,37 @@ class Hub:
             live.history.add(match.version, now, steps)
         else:
             live.history.add_blob(match.version, now, blob)
+        handed = self._snapshot_new_holders(live, before, match)
+        self.send_steps(live, match, match.version, steps, now, skip=handed)
+
+    def _snapshot_new_holders(self, live: LiveMatch, before: Match,
+                              match: Match) -> tuple[Viewer, ...]:
+        """A seat that changed hands gets a snapshot instead of its patch: which did."""
+        handed: tuple[Viewer, ...] = ()
+        for viewer in (0, 1):
+            seat, previous = match.seats[viewer], before.seats[viewer]
+            if seat is not None and previous is not None and previous.player == seat.player:
+                continue
+            handed += (viewer,)
+            conn = self.connections.get(seat.player) if seat is not None else None
+            if conn is not None:
+                conn.send(self.snapshot(live, viewer))
+        return handed
+
+    def send_steps(self, live: LiveMatch, match: Match, version: int,
+                   steps: dict[Viewer, Step], at: int, skip: tuple[Viewer, ...] = ()) -> None:
+        """Send version `version`'s patches to the seated players (but `skip`) and the
+        watchers connected here."""
         for viewer in (0, 1):
             seat = match.seats[viewer]
             conn = self.connections.get(seat.player) if seat is not None else None
-            if conn is None:
-                continue
-            previous = before.seats[viewer]
-            if previous is None or seat is None or previous.player != seat.player:
-                conn.send(self.snapshot(live, viewer))
+            if conn is None or viewer in skip:
                 continue
             step = steps[viewer]
-            conn.send(self._patch(match.id, match.version, step.ops, step.hash, now))
+            conn.send(self._patch(match.id, version, step.ops, step.hash, at))
         if live.watchers:
             step = steps[None]
-            shared = Outgoing(self._patch(match.id, match.version, step.ops, step.hash, now))
+            shared = Outgoing(self._patch(match.id, version, step.ops, step.hash, at))
             for conn in live.watchers:
                 conn.send(shared)
 

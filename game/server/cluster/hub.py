@@ -26,7 +26,7 @@ import orjson
 import structlog
 
 from game.core.match import Match, Phase, Presence, Seat, SetWatchers
-from game.core.records import from_record, to_record
+from game.core.records import from_record
 from game.core.views import Step, Viewer, views_of
 from game.protocol.errors import ErrorCode, ProtocolError
 from game.server.bots import BotRunner
@@ -58,17 +58,10 @@ WORLD_CACHE_MS = 1000
 """How long the list of every live match is reused (pollers must not scan Redis)."""
 
 
-def encode_payload(steps: dict[Viewer, Step], match: Match) -> bytes:
-    """What a commit publishes: the viewers' patches, then the new record (JSON never
-    holds a raw NUL, so one separates them)."""
-    return encode_steps(steps) + b"\0" + orjson.dumps(to_record(match))
-
-
-def decode_payload(payload: bytes, known: Match | None = None) -> tuple[bytes, Match]:
-    """The patches and the match of a published commit; `known`, the version before,
-    saves replaying the whole game."""
-    blob, _, record = payload.partition(b"\0")
-    return blob, from_record(orjson.loads(record), known)
+def same_players(before: Match, after: Match) -> bool:
+    """Whether each seat is held by the same player (or by nobody) in both."""
+    return all((a.player if a is not None else None) == (b.player if b is not None else None)
+               for a, b in zip(before.seats, after.seats, strict=True))
 
 
 def moves_deadline_earlier(before: Match, after: Match) -> bool:
@@ -176,8 +169,14 @@ class ClusterHub(Hub):
             self._after(live)
 
     def _apply_remote(self, live: LiveMatch, patches: Patches) -> None:
-        blob, match = decode_payload(patches.payload, live.match)
-        self._deliver(live, match, None, decode_steps(blob), patches.at, blob)
+        """A published commit (it carries its record): `live.match`, the version before,
+        saves replaying the whole game."""
+        if patches.record is None:  # not published by this version of the server
+            self._catch_up_later(live)
+            return
+        match = from_record(orjson.loads(patches.record), live.match)
+        self._deliver(live, match, None, decode_steps(patches.payload), patches.at,
+                      patches.payload)
 
     def _catch_up_later(self, live: LiveMatch) -> None:
         if live.match.id not in self._catching:
@@ -206,15 +205,25 @@ class ClusterHub(Hub):
             return False
         kept = await self.redis_store.patches_since(match_id, live.match.version,
                                                     stored.version)
-        if kept is None or any(not p.payload for p in kept):
+        if kept is None or any(not p.payload for p in kept) \
+                or not same_players(live.match, stored):
             self._reset(live, stored)
-        else:
+        else:  # the stored history has no records: forward each version, then the last
             for patches in kept:
-                self._apply_remote(live, patches)
+                self._forward(live, stored, patches)
+            live.match = stored
         box = self.inbound.get(match_id, {})
         for version in [v for v in box if v <= live.match.version]:
             del box[version]
         return True
+
+    def _forward(self, live: LiveMatch, last: Match, patches: Patches) -> None:
+        """Send one stored version's patches to the connections here (the seats held by
+        the same players from it to `last`)."""
+        steps = decode_steps(patches.payload)
+        live.history.add_blob(patches.version, patches.at, patches.payload)
+        live.at = patches.at
+        self.send_steps(live, last, patches.version, steps, patches.at)
 
     def _reset(self, live: LiveMatch, match: Match) -> None:
         log.info("match_resynced", match=match.id, version=match.version,
@@ -236,8 +245,8 @@ class ClusterHub(Hub):
         steps: dict[Viewer, Step] | None, at: int,
     ) -> None:
         patches = None
-        if steps is not None:
-            patches = Patches(match.version, at, encode_payload(steps, match))
+        if steps is not None:  # the commit script publishes them with the record
+            patches = Patches(match.version, at, encode_steps(steps))
         if fresh is None:
             await self.redis_store.commit(match, expected, patches)
         else:

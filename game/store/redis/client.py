@@ -26,6 +26,7 @@ from redis.backoff import ExponentialBackoff
 from redis.crc import key_slot
 from redis.exceptions import NoScriptError
 
+from game.store.redis.batch import ScriptBatch
 from game.store.redis.errors import UNAVAILABLE, StoreUnavailable
 from game.store.redis.keys import Keys
 
@@ -112,6 +113,9 @@ class RedisClient:
         self.timeout = options.timeout
         self.raw: Client = client if client is not None else make_client(options)
         self.observer: Observer | None = None
+        self.batch = None if isinstance(self.raw, RedisCluster) else ScriptBatch(
+            self.raw, self.timeout)
+        """Scripts go to a single server in batches (`batch.py`); to a Cluster one by one."""
 
     @property
     def cluster(self) -> bool:
@@ -127,6 +131,8 @@ class RedisClient:
         await self.call(lambda r: r.ping())
 
     async def close(self) -> None:
+        if self.batch is not None:
+            await self.batch.close()
         with contextlib.suppress(*UNAVAILABLE):  # closing a client whose server is gone
             await self.raw.aclose()
 
@@ -145,27 +151,36 @@ class RedisClient:
             raise StoreUnavailable(f"redis: {exc!r}") from exc
 
     def script(self, script: Script, keys: Sequence[str],
-               args: Sequence[Arg]) -> Coroutine[Any, Any, Any]:
+               args: Sequence[Arg]) -> Awaitable[Any]:
         """Run a Lua script (EVALSHA, loading it on NOSCRIPT) within the timeout: await
         it (or gather it). Not itself a coroutine function, so that the observer is
         told who called it even when a task runs it (`asyncio.gather`)."""
+        sent: Awaitable[Any]
+        if self.batch is not None:
+            sent = self.batch.submit(script, keys, args)  # bounded by the batch's timeout
+        else:
+            async def run(client: Client) -> Any:
+                try:
+                    return await client.evalsha(script.sha, len(keys), *keys, *args)
+                except NoScriptError:
+                    return await client.eval(script.source, len(keys), *keys, *args)
 
-        async def run(client: Client) -> Any:
-            try:
-                return await client.evalsha(script.sha, len(keys), *keys, *args)
-            except NoScriptError:
-                return await client.eval(script.source, len(keys), *keys, *args)
-
+            sent = self._bounded(run)
         observer = self.observer
         if observer is None:
-            return self._bounded(run)
-        return self._observed(run, _name(sys._getframe(1).f_code), "script", observer)
+            return sent
+        return self._watched(sent, _name(sys._getframe(1).f_code), "script", observer)
 
-    async def _observed(self, fn: Callable[[Client], Awaitable[T]], operation: str,
-                        kind: str, observer: Observer) -> T:
+    def _observed(self, fn: Callable[[Client], Awaitable[T]], operation: str,
+                  kind: str, observer: Observer) -> Coroutine[Any, Any, T]:
+        return self._watched(self._bounded(fn), operation, kind, observer)
+
+    @staticmethod
+    async def _watched(sent: Awaitable[T], operation: str, kind: str,
+                       observer: Observer) -> T:
         started = perf_counter()
         try:
-            result = await self._bounded(fn)
+            result = await sent
         except Exception as exc:  # a cancelled call is no round trip: not told
             cause = exc.__cause__ if isinstance(exc, StoreUnavailable) else None
             observer(operation, kind, perf_counter() - started, cause or exc)

@@ -2,7 +2,8 @@
 
 The script compares each match's stored version with the expected one and, only if all
 agree, writes every record, appends each version's patches to the match's history
-(trimmed to the last N versions) and publishes them on the match's sharded channel:
+(trimmed to the last N versions) and publishes them, with the new record, on the
+match's sharded channel:
 one atomic step per commit. Several matches go in one script only when they share a
 slot (see `keys.rematch_id`).
 
@@ -34,6 +35,8 @@ from game.store.redis.history import Ended, index_ended
 
 COMMIT = lua("""
 -- KEYS: three per match i: record hash, history zset, sharded channel (one hash tag).
+-- The history keeps each version's encoded patches; the channel gets them followed by
+-- a NUL and the new record (so a follower needs no read), sent once into Redis.
 -- ARGV: eight per match i: expected version, new version, phase, record JSON,
 --       encoded patches ('' for none), history limit, expiry ms after the end (0:
 --       keep), now (epoch ms: the end time of a finishing write).
@@ -63,7 +66,7 @@ for i = 1, n do
     redis.call('HSET', record, 'v', ARGV[a + 2], 'p', ARGV[a + 3], 'r', ARGV[a + 4])
     if ARGV[a + 5] ~= '' then
       redis.call('ZADD', history, tonumber(ARGV[a + 2]), ARGV[a + 5])
-      redis.call('SPUBLISH', channel, ARGV[a + 5])
+      redis.call('SPUBLISH', channel, ARGV[a + 5] .. '\0' .. ARGV[a + 4])
     end
     redis.call('ZREMRANGEBYRANK', history, 0, -(tonumber(ARGV[a + 6]) + 1))
   end
@@ -105,19 +108,25 @@ commit that never happened (refused or crashed): pruned."""
 @dataclass(frozen=True, slots=True)
 class Patches:
     """One version's patches: `payload` is opaque to the store (the committing process
-    puts each viewer role's patch in it, computed once); `at` is the commit time."""
+    puts each viewer role's patch in it, computed once; it must hold no NUL byte); `at`
+    is the commit time. `record` is the match's record at `version`: carried by a
+    published commit (`MatchFeed`), not by the stored history (`patches_since`)."""
 
     version: int
     at: int
     payload: bytes
+    record: bytes | None = None
 
     def encode(self) -> bytes:
+        """What the history stores (the record, if any, is not part of it)."""
         return b"%d:%d:" % (self.version, self.at) + self.payload
 
     @staticmethod
     def decode(raw: bytes) -> Patches:
-        version, at, payload = raw.split(b":", 2)
-        return Patches(int(version), int(at), payload)
+        """A history entry, or a published commit (with its record after a NUL)."""
+        version, at, rest = raw.split(b":", 2)
+        payload, nul, record = rest.partition(b"\0")
+        return Patches(int(version), int(at), payload, record if nul else None)
 
 
 @dataclass(frozen=True, slots=True)
