@@ -89,7 +89,7 @@ class ClusterHub(Hub):
         self.redis_lobby = lobby
         self.pid = pid or secrets.token_hex(6)
         redis = store.redis
-        self.feed = MatchFeed(redis, self._on_patches, self._on_gap)
+        self.feed = MatchFeed(redis, self._on_patches, self._on_gap, follower=self.pid)
         self.inbox = Inbox(redis, self._on_notice, self._on_inbox_gap)
         self.presence = PresenceLeases(redis, self.pid, ttl_ms=int(
             settings.presence_lease_seconds * 1000))
@@ -248,13 +248,13 @@ class ClusterHub(Hub):
         if steps is not None:  # the commit script publishes them with the record
             patches = Patches(match.version, at, encode_steps(steps))
         if fresh is None:
-            await self.redis_store.commit(match, expected, patches)
+            await self.redis_store.commit(match, expected, patches, committer=self.pid)
         else:
             for seat in fresh.seats:
                 if seat is not None and seat.bot is None:
                     await self.players.add(seat.player, fresh.id)
             await self.redis_store.commit_many(((match, expected), (fresh, 0)),
-                                               [patches, None])
+                                               [patches, None], committer=self.pid)
             self.due[fresh.id] = fresh
         known = self.matches.get(match.id)
         if known is None or expected == 0 or moves_deadline_earlier(known.match, match):

@@ -10,6 +10,7 @@ the master owning each channel's slot (re-routed, with a gap, when a slot moves)
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Callable
 
 import structlog
@@ -17,7 +18,7 @@ from redis.asyncio.cluster import RedisCluster
 
 from game.store.redis.client import RedisClient
 from game.store.redis.errors import StoreUnavailable
-from game.store.redis.matches import Patches
+from game.store.redis.matches import Patches, follow, unfollow
 from game.store.redis.subscriber import (
     RETRYABLE,
     ChannelEvent,
@@ -114,32 +115,42 @@ class Fanout:
 class MatchFeed:
     """The patches of the matches this process serves: `on_patches(match_id, patches)`
     for each commit, `on_gap(match_id)` when some may have been missed (re-read them
-    with `MatchRecords.patches_since`)."""
+    with `MatchRecords.patches_since`). Commits made with `committer=follower` (this
+    process's own) are not sent here."""
 
     def __init__(self, redis: RedisClient, on_patches: Callable[[str, Patches], None],
-                 on_gap: Callable[[str], None], settings: FeedSettings | None = None) -> None:
+                 on_gap: Callable[[str], None], settings: FeedSettings | None = None,
+                 follower: str | None = None) -> None:
+        self.redis = redis
         self.keys = redis.keys
+        self.follower = follower or secrets.token_hex(6)
         self.on_patches = on_patches
         self.on_gap_ = on_gap
         self._matches: dict[bytes, str] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
         self.fanout = Fanout(redis, self._message, self._gap, settings)
 
     async def add(self, match_id: str) -> None:
-        """Serve `match_id`: returns once subscribed, so every patch committed from then
-        on is delivered (StoreUnavailable after `subscribe_timeout`; a gap follows)."""
-        channel = self.keys.channel(match_id).encode()
+        """Serve `match_id`: returns once subscribed and listed as a follower, so every
+        patch committed from then on is delivered (StoreUnavailable otherwise, after
+        `subscribe_timeout` at most; a gap follows)."""
+        channel = self.keys.channel(match_id, self.follower).encode()
         self._matches[channel] = match_id
         await self.fanout.add(channel)
+        await follow(self.redis, match_id, self.follower)
 
     async def remove(self, match_id: str) -> None:
-        channel = self.keys.channel(match_id).encode()
-        self._matches.pop(channel, None)
+        channel = self.keys.channel(match_id, self.follower).encode()
+        if self._matches.pop(channel, None) is not None:
+            await unfollow(self.redis, match_id, self.follower)
         await self.fanout.remove(channel)
 
     def serving(self) -> list[str]:
         return sorted(self._matches.values())
 
     async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
         await self.fanout.close()
 
     def _message(self, channel: bytes, data: bytes) -> None:
@@ -149,8 +160,17 @@ class MatchFeed:
 
     def _gap(self, channel: bytes) -> None:
         match_id = self._matches.get(channel)
-        if match_id is not None:
-            self.on_gap_(match_id)
+        if match_id is not None:  # listed again first: a Redis that lost data forgot us
+            task = asyncio.get_running_loop().create_task(self._follow_again(match_id))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _follow_again(self, match_id: str) -> None:
+        try:
+            await follow(self.redis, match_id, self.follower)
+        except StoreUnavailable as exc:  # the next gap (a reconnection) tries again
+            log.warning("follow_again_failed", match=match_id, error=str(exc))
+        self.on_gap_(match_id)
 
 
 class Inbox:

@@ -60,9 +60,17 @@ class Keys:
         """Sorted set of encoded `Patches`, scored by version."""
         return self.record(match_id) + ":h"
 
-    def channel(self, match_id: str) -> str:
-        """Sharded pub/sub channel of the match's patches."""
-        return self.record(match_id) + ":c"
+    def channel(self, match_id: str, follower: str) -> str:
+        """Sharded pub/sub channel of the match's patches for one following process."""
+        return self.channel_prefix(match_id) + _plain(follower, "follower")
+
+    def channel_prefix(self, match_id: str) -> str:
+        return self.record(match_id) + ":c:"
+
+    def followers(self, match_id: str) -> str:
+        """Set of the processes following the match (each gets its patches on its own
+        channel, so a process is never sent its own commits)."""
+        return self.record(match_id) + ":f"
 
     def watchers(self, match_id: str) -> str:
         """Hash: process id -> `count:expires_at`."""

@@ -34,19 +34,21 @@ from game.store.redis.errors import CrossSlotCommit
 from game.store.redis.history import Ended, index_ended
 
 COMMIT = lua("""
--- KEYS: three per match i: record hash, history zset, sharded channel (one hash tag).
--- The history keeps each version's encoded patches; the channel gets them followed by
--- a NUL and the new record (so a follower needs no read), sent once into Redis.
--- ARGV: eight per match i: expected version, new version, phase, record JSON,
+-- KEYS: three per match i: record hash, history zset, followers set (one hash tag).
+-- The history keeps each version's encoded patches; each following process but the
+-- committing one gets them on its own channel followed by a NUL and the new record
+-- (so a follower needs no read).
+-- ARGV: ten per match i: expected version, new version, phase, record JSON,
 --       encoded patches ('' for none), history limit, expiry ms after the end (0:
---       keep), now (epoch ms: the end time of a finishing write).
+--       keep), now (epoch ms: the end time of a finishing write), the channels'
+--       prefix (a follower's id completes it), the committing process's id.
 -- Returns {0, e_1 .. e_n} when written, or when this very write is already stored (a
 -- retried call), e_i the end time of match i (0 when not finished); else
 -- {i, stored version} of the first match whose version differs.
 local n = #KEYS / 3
 local applied = 0
 for i = 1, n do
-  local a = 8 * (i - 1)
+  local a = 10 * (i - 1)
   local stored = tonumber(redis.call('HGET', KEYS[3 * i - 2], 'v') or '0')
   if stored ~= tonumber(ARGV[a + 1]) then
     if stored == tonumber(ARGV[a + 2])
@@ -60,13 +62,19 @@ end
 if applied > 0 and applied < n then return {1, -1} end
 local reply = {0}
 for i = 1, n do
-  local a = 8 * (i - 1)
-  local record, history, channel = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
+  local a = 10 * (i - 1)
+  local record, history, followers = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
   if applied == 0 then
     redis.call('HSET', record, 'v', ARGV[a + 2], 'p', ARGV[a + 3], 'r', ARGV[a + 4])
     if ARGV[a + 5] ~= '' then
       redis.call('ZADD', history, tonumber(ARGV[a + 2]), ARGV[a + 5])
-      redis.call('SPUBLISH', channel, ARGV[a + 5] .. '\0' .. ARGV[a + 4])
+      local message = nil
+      for _, follower in ipairs(redis.call('SMEMBERS', followers)) do
+        if follower ~= ARGV[a + 10] then
+          message = message or (ARGV[a + 5] .. '\0' .. ARGV[a + 4])
+          redis.call('SPUBLISH', ARGV[a + 9] .. follower, message)
+        end
+      end
     end
     redis.call('ZREMRANGEBYRANK', history, 0, -(tonumber(ARGV[a + 6]) + 1))
   end
@@ -84,12 +92,28 @@ for i = 1, n do
     if ended > 0 then left = math.max(1, ended + ttl - tonumber(ARGV[a + 8])) end
     redis.call('PEXPIRE', record, left)
     redis.call('PEXPIRE', history, left)
+    redis.call('PEXPIRE', followers, left)
   else
     redis.call('PERSIST', record)
     redis.call('PERSIST', history)
+    redis.call('PERSIST', followers)
   end
 end
 return reply
+""")
+
+FOLLOW = lua("""
+-- KEYS[1] a match record, KEYS[2] its followers; ARGV[1] a process id, ARGV[2] ms to
+-- keep the set when the match is not stored yet (its first commit keeps it for good).
+redis.call('SADD', KEYS[2], ARGV[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -1 then
+  redis.call('PERSIST', KEYS[2])
+else
+  if ttl < 0 then ttl = tonumber(ARGV[2]) end
+  if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
+end
+return 1
 """)
 
 MARK_RATED = lua("""
@@ -100,6 +124,9 @@ return 1
 """)
 
 FINISHED = "finished"
+UNSTORED_FOLLOW_MS = 3_600_000
+"""How long a match that was never stored keeps its followers (a match being created:
+its first commit keeps them for good; or a watcher's typo)."""
 STALE_MISSING_MS = 60_000
 """A live-index entry whose record is still missing this long after it was added is a
 commit that never happened (refused or crashed): pruned."""
@@ -177,8 +204,9 @@ class MatchRecords:
         self.finished_history = finished_history
         self.finished_ttl_ms = finished_ttl_ms
 
-    async def commit(self, writes: Sequence[Write]) -> None:
-        """Store all `writes` at once or none. Raises VersionConflict, CrossSlotCommit
+    async def commit(self, writes: Sequence[Write], committer: str = "") -> None:
+        """Store all `writes` at once or none, and send their patches to every process
+        following the match but `committer`. Raises VersionConflict, CrossSlotCommit
         (several matches on different Cluster slots), StoreUnavailable."""
         if not writes:
             return
@@ -187,12 +215,13 @@ class MatchRecords:
         args: list[Arg] = []
         for write in writes:
             keys += [self.keys.record(write.match_id), self.keys.history(write.match_id),
-                     self.keys.channel(write.match_id)]
+                     self.keys.followers(write.match_id)]
             finished = write.finished
             args += [write.expected, write.version, write.phase, write.record,
                      write.patches.encode() if write.patches is not None else b"",
                      self.finished_history if finished else self.history_limit,
-                     self.finished_ttl_ms if finished else 0, now]
+                     self.finished_ttl_ms if finished else 0, now,
+                     self.keys.channel_prefix(write.match_id), committer]
         if not self.redis.same_slot(keys):
             raise CrossSlotCommit(f"matches on several slots: {[w.match_id for w in writes]}")
         await self._index_first(writes, now)
@@ -289,6 +318,18 @@ class MatchRecords:
         if stale:
             await self.redis.call(lambda r: r.zrem(self.keys.live, *stale))
         return live
+
+
+async def follow(redis: RedisClient, match_id: str, follower: str) -> None:
+    """`follower` is sent the match's commits from now on (on its own channel,
+    `Keys.channel`), for as long as the match is kept."""
+    await redis.script(FOLLOW, [redis.keys.record(match_id), redis.keys.followers(match_id)],
+                       [follower, UNSTORED_FOLLOW_MS])
+
+
+async def unfollow(redis: RedisClient, match_id: str, follower: str) -> None:
+    key = redis.keys.followers(match_id)
+    await redis.call(lambda r: r.srem(key, follower))
 
 
 def _ended(match_id: str, row: Stored, now: int) -> Ended:

@@ -76,24 +76,26 @@ class RedisStore:
 
     async def commit(
         self, match: Match, expected_version: int, patches: Patches | None = None,
+        committer: str = "",
     ) -> None:
         """Store `match` if the stored one is at `expected_version` (with the patches
-        that lead to its version, which are also published); else VersionConflict.
+        that lead to its version, which are also sent to every following process but
+        `committer`); else VersionConflict.
         A finished rated match is rated right after (see `apply_pending_ratings`)."""
         write = _write(match, expected_version, patches)
-        await self.matches.commit([write])
+        await self.matches.commit([write], committer)
         await self._rate([write])
 
     async def commit_many(
         self, items: Sequence[tuple[Match, int]],
-        patches: Sequence[Patches | None] | None = None,
+        patches: Sequence[Patches | None] | None = None, committer: str = "",
     ) -> None:
         """All or nothing (one script): the matches must share a hash tag on a Cluster
         (CrossSlotCommit otherwise)."""
         extra = list(patches) if patches is not None else [None] * len(items)
         writes = [_write(match, expected, patch)
                   for (match, expected), patch in zip(items, extra, strict=True)]
-        await self.matches.commit(writes)
+        await self.matches.commit(writes, committer)
         await self._rate(writes)
 
     async def _rate(self, writes: Sequence[Write]) -> None:

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from game.core.match import Match, Seat, TimeControl, new_match
+from game.core.match import Match, Phase, Seat, TimeControl, new_match
 from game.store.redis import (
     FeedSettings,
     Inbox,
@@ -58,6 +58,44 @@ async def bump(store: RedisStore, match: Match) -> Match:
     moved = replace(match, watchers=match.watchers + 1, version=match.version + 1)
     await store.commit(moved, match.version, Patches(moved.version, 0, b"{}"))
     return moved
+
+
+async def test_a_commit_reaches_every_follower_but_its_own_process(redis: RedisServer) -> None:
+    """Two processes follow a match: a commit made by one is sent to the other only;
+    one that stops following is sent nothing more; the set of followers expires with
+    the finished match's record."""
+    store = RedisStore(RedisOptions(url=redis.url, namespace="t"), history_days=1.0)
+    await store.open()
+    here, there = Seen(), Seen()
+    mine = MatchFeed(store.redis, here.patch, here.gap, FAST, follower="here")
+    theirs = MatchFeed(store.redis, there.patch, there.gap, FAST, follower="there")
+    match = a_match("f")
+    await mine.add("f")  # before the match is stored, as a process creating it does
+    await store.commit(match, 0, committer="here")
+    await theirs.add("f")
+    moved = replace(match, watchers=1, version=match.version + 1)
+    await store.commit(moved, match.version, Patches(moved.version, 0, b"{}"), committer="here")
+    await until(lambda: there.patches == [("f", moved.version)])
+    again = replace(moved, watchers=2, version=moved.version + 1)
+    await store.commit(again, moved.version, Patches(again.version, 0, b"{}"),
+                       committer="there")
+    await until(lambda: here.patches == [("f", again.version)])
+    assert there.patches == [("f", moved.version)]  # its own commit did not come back
+
+    await theirs.remove("f")
+    admin = redis.client()
+    followers = store.keys.followers("f")
+    assert admin.smembers(followers) == {b"here"}
+    assert admin.ttl(followers) == -1  # a live match's followers are kept
+    ended = replace(again, phase=Phase.FINISHED, version=again.version + 1)
+    await store.commit(ended, again.version, Patches(ended.version, 0, b"{}"), committer="here")
+    assert admin.pttl(followers) > 0  # and expires with the record
+    assert abs(admin.pttl(followers) - admin.pttl(store.keys.record("f"))) < 1000
+    assert there.patches == [("f", moved.version)]
+    await mine.close()
+    await theirs.close()
+    await store.close()
+    admin.close()
 
 
 async def test_feed_survives_kill_and_restart(redis: RedisServer) -> None:
@@ -152,7 +190,7 @@ async def test_feed_on_a_cluster(redis_cluster: RedisClusterProcs) -> None:
     admin = victim.client()
     assert admin.client_kill_filter(_type="pubsub") == 1
     on_victim = {m.id for m in matches
-                 if feed.fanout._route[store.keys.channel(m.id).encode()].endswith(
+                 if feed.fanout._route[store.keys.channel(m.id, feed.follower).encode()].endswith(
                      f":{victim.port}")}
     await until(lambda: set(seen.gaps) == on_victim)
     matches = [await bump(store, match) for match in matches]
