@@ -26,7 +26,7 @@ from redis.backoff import ExponentialBackoff
 from redis.crc import key_slot
 from redis.exceptions import NoScriptError
 
-from game.store.redis.batch import ScriptBatch
+from game.store.redis.batch import Batch
 from game.store.redis.errors import UNAVAILABLE, StoreUnavailable
 from game.store.redis.keys import Keys
 
@@ -113,9 +113,10 @@ class RedisClient:
         self.timeout = options.timeout
         self.raw: Client = client if client is not None else make_client(options)
         self.observer: Observer | None = None
-        self.batch = None if isinstance(self.raw, RedisCluster) else ScriptBatch(
-            self.raw, self.timeout)
-        """Scripts go to a single server in batches (`batch.py`); to a Cluster one by one."""
+        self.batch = None if isinstance(self.raw, RedisCluster) else Batch(
+            options.url, self.timeout, options.connect_timeout)
+        """Scripts and commands go to a single server in batches (`batch.py`); to a
+        Cluster one by one."""
 
     @property
     def cluster(self) -> bool:
@@ -157,7 +158,7 @@ class RedisClient:
         told who called it even when a task runs it (`asyncio.gather`)."""
         sent: Awaitable[Any]
         if self.batch is not None:
-            sent = self.batch.submit(script, keys, args)  # bounded by the batch's timeout
+            sent = self.batch.script(script, keys, args)  # bounded by the batch's timeout
         else:
             async def run(client: Client) -> Any:
                 try:
@@ -170,6 +171,38 @@ class RedisClient:
         if observer is None:
             return sent
         return self._watched(sent, _name(sys._getframe(1).f_code), "script", observer)
+
+    def command(self, *args: Arg) -> Awaitable[Any]:
+        """One command (`redis.command("SADD", key, member)`) within the timeout, its
+        reply parsed as redis-py parses it; batched with others on a single server."""
+        sent: Awaitable[Any]
+        if self.batch is not None:
+            sent = self.batch.command(args)
+        else:
+            sent = self._bounded(lambda client: client.execute_command(*args))
+        observer = self.observer
+        if observer is None:
+            return sent
+        return self._watched(sent, _name(sys._getframe(1).f_code), "call", observer)
+
+    def commands(self, *commands: Sequence[Arg]) -> Awaitable[list[Any]]:
+        """Several commands, run in the order given, their replies in that order (in the
+        batch on a single server; one pipeline, node by node, on a Cluster)."""
+        sent: Awaitable[list[Any]]
+        if self.batch is not None:
+            sent = _all([self.batch.command(args) for args in commands])
+        else:
+            async def run(client: Client) -> list[Any]:
+                pipe = client.pipeline(transaction=False)
+                for args in commands:
+                    pipe.execute_command(*args)
+                return list(await pipe.execute())
+
+            sent = self._bounded(run)
+        observer = self.observer
+        if observer is None:
+            return sent
+        return self._watched(sent, _name(sys._getframe(1).f_code), "call", observer)
 
     def _observed(self, fn: Callable[[Client], Awaitable[T]], operation: str,
                   kind: str, observer: Observer) -> Coroutine[Any, Any, T]:
@@ -193,6 +226,16 @@ class RedisClient:
         if not self.cluster:
             return True
         return len({key_slot(key.encode()) for key in keys}) <= 1
+
+
+async def _all(sent: list[asyncio.Future[Any]]) -> list[Any]:
+    """Every reply, or the first failure (every failure retrieved: none is left to be
+    reported as never retrieved)."""
+    replies = await asyncio.gather(*sent, return_exceptions=True)
+    for reply in replies:
+        if isinstance(reply, BaseException):
+            raise reply
+    return replies
 
 
 _NAMES: dict[CodeType, str] = {}

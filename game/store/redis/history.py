@@ -26,7 +26,7 @@ import orjson
 from game.core.match import Match
 from game.core.records import from_record
 from game.store.base import FinishedPage, history_page
-from game.store.redis.client import Client, RedisClient, as_bytes
+from game.store.redis.client import Arg, RedisClient, as_bytes
 from game.store.redis.keys import Keys
 
 PAGE_READ = 200
@@ -62,19 +62,14 @@ async def index_ended(redis: RedisClient, ended: Sequence[Ended], retention_ms: 
     pipelined round trip; with a retention, prunes each index touched."""
     if not ended:
         return
-    keys = redis.keys
-
-    async def run(client: Client) -> None:
-        pipe = client.pipeline(transaction=False)
-        for entry in ended:
-            for key in index_keys(keys, entry.game, entry.players):
-                pipe.zadd(key, {entry.match_id: entry.at}, nx=True)
-                if retention_ms > 0:
-                    pipe.zremrangebyscore(key, "-inf", f"({now - retention_ms}")
-                    pipe.pexpire(key, retention_ms)
-        await pipe.execute()
-
-    await redis.call(run)
+    commands: list[tuple[Arg, ...]] = []
+    for entry in ended:
+        for key in index_keys(redis.keys, entry.game, entry.players):
+            commands.append(("ZADD", key, "NX", entry.at, entry.match_id))
+            if retention_ms > 0:
+                commands.append(("ZREMRANGEBYSCORE", key, "-inf", f"({now - retention_ms}"))
+                commands.append(("PEXPIRE", key, retention_ms))
+    await redis.commands(*commands)
 
 
 Records = Callable[[Sequence[str]], Awaitable[list[bytes | None]]]

@@ -234,19 +234,20 @@ class MatchRecords:
                  for w, at in zip(writes, result[1:], strict=True) if w.finished]
         if ended:  # listed before leaving `live`: a crash in between is repaired
             await index_ended(self.redis, ended, self.finished_ttl_ms, now)
-            await self.redis.call(lambda r: r.zrem(self.keys.live,
-                                                   *(e.match_id for e in ended)))
+            await self.redis.command("ZREM", self.keys.live, *(e.match_id for e in ended))
 
     async def _index_first(self, writes: Sequence[Write], now: int) -> None:
         """Indexes written before the script, so that each is a superset: new matches
         in `live`, finishing rated ones in `rating_due` (a newer score each time, so a
         sweep never drops an entry a commit in flight relies on)."""
-        created = {w.match_id: now for w in writes if w.expected == 0 and not w.finished}
-        due = {w.match_id: now for w in writes if w.finished and w.rated}
+        created = [w.match_id for w in writes if w.expected == 0 and not w.finished]
+        due = [w.match_id for w in writes if w.finished and w.rated]
         if created:
-            await self.redis.call(lambda r: r.zadd(self.keys.live, created, nx=True))
+            await self.redis.command("ZADD", self.keys.live, "NX",
+                                     *(part for match_id in created for part in (now, match_id)))
         if due:
-            await self.redis.call(lambda r: r.zadd(self.keys.rating_due, due))
+            await self.redis.command("ZADD", self.keys.rating_due,
+                                     *(part for match_id in due for part in (now, match_id)))
 
     async def record(self, match_id: str) -> Stored | None:
         """A match's stored version, phase and JSON record, or None."""
@@ -328,8 +329,7 @@ async def follow(redis: RedisClient, match_id: str, follower: str) -> None:
 
 
 async def unfollow(redis: RedisClient, match_id: str, follower: str) -> None:
-    key = redis.keys.followers(match_id)
-    await redis.call(lambda r: r.srem(key, follower))
+    await redis.command("SREM", redis.keys.followers(match_id), follower)
 
 
 def _ended(match_id: str, row: Stored, now: int) -> Ended:

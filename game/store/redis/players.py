@@ -22,21 +22,19 @@ class PlayerMatches:
         return f"{self.redis.keys.ns}:player-matches:{{{player}}}"
 
     async def add(self, player: str, match_id: str) -> None:
-        key = self._key(player)
-        await self.redis.call(lambda r: r.sadd(key, match_id))
+        await self.redis.command("SADD", self._key(player), match_id)
 
     async def remove(self, player: str, match_id: str) -> None:
-        key = self._key(player)
-        await self.redis.call(lambda r: r.srem(key, match_id))
+        await self.redis.command("SREM", self._key(player), match_id)
 
     async def of(self, player: str) -> list[str]:
         """The player's stored, unfinished matches, by id."""
         key = self._key(player)
-        ids = sorted(as_text(item) for item in await self.redis.call(lambda r: r.smembers(key)))
+        ids = sorted(as_text(item) for item in await self.redis.command("SMEMBERS", key))
         rows = await self.records.records(ids)
         finished = [match_id for match_id, row in zip(ids, rows, strict=True)
                     if row is not None and row.phase == FINISHED]
         if finished:
-            await self.redis.call(lambda r: r.srem(key, *finished))
+            await self.redis.command("SREM", key, *finished)
         return [match_id for match_id, row in zip(ids, rows, strict=True)
                 if row is not None and row.phase != FINISHED]

@@ -11,7 +11,7 @@ import random
 from typing import Any
 
 from game.core.lobby import ROOM_ALPHABET, ROOM_CODE_LENGTH, RoomEntry, normalise_code
-from game.store.redis.client import Client, RedisClient, as_bytes, lua
+from game.store.redis.client import RedisClient, as_bytes, lua
 
 OPEN = lua("""
 -- KEYS[1] room hash; ARGV[1] game, ARGV[2] match, ARGV[3] owner, ARGV[4] expires_at,
@@ -54,43 +54,38 @@ class Rooms:
                 break
         if address:
             key = self.keys.rooms_at(address)
-
-            async def count(client: Client) -> None:
-                pipe = client.pipeline(transaction=False)
-                pipe.zadd(key, {code: expires_at})
-                pipe.pexpire(key, ttl, nx=True)  # the set lives as long as its last room
-                pipe.pexpire(key, ttl, gt=True)
-                await pipe.execute()
-
-            await self.redis.call(count)
+            await self.redis.commands(  # the set lives as long as its last room
+                ("ZADD", key, expires_at, code), ("PEXPIRE", key, ttl, "NX"),
+                ("PEXPIRE", key, ttl, "GT"))
         return RoomEntry(code, game, match, owner, expires_at, address)
 
     async def room(self, code: str) -> RoomEntry | None:
         """The open room with that code (any case, spaces ignored), or None."""
         code = normalise_code(code)
-        fields = await self.redis.call(lambda r: r.hgetall(self.keys.room(code)))
+        fields = await self.redis.command("HGETALL", self.keys.room(code))
         return _entry(code, fields)
 
     async def close(self, code: str) -> RoomEntry | None:
         """Take the room away (joined, cancelled); None if it was gone already."""
         code = normalise_code(code)
-        flat = await self.redis.script(TAKE, [self.keys.room(code)], [])
-        fields = dict(zip(flat[::2], flat[1::2], strict=True))
-        entry = _entry(code, fields)
+        entry = _entry(code, await self.redis.script(TAKE, [self.keys.room(code)], []))
         if entry is not None and entry.address:
-            await self.redis.call(lambda r: r.zrem(self.keys.rooms_at(entry.address), code))
+            await self.redis.command("ZREM", self.keys.rooms_at(entry.address), code)
         return entry
 
     async def open_rooms_at(self, address: str, now: int) -> int:
         """Rooms still open that were opened from `address`."""
         key = self.keys.rooms_at(address)
-        count = await self.redis.call(lambda r: r.zcount(key, f"({now}", "+inf"))
+        count = await self.redis.command("ZCOUNT", key, f"({now}", "+inf")
         return int(count)
 
 
-def _entry(code: str, fields: dict[Any, Any]) -> RoomEntry | None:
+def _entry(code: str, fields: dict[Any, Any] | list[Any]) -> RoomEntry | None:
+    """A room from its hash (a dict from redis-py, a flat list from a batched reply)."""
     if not fields:
         return None
+    if isinstance(fields, list):
+        fields = dict(zip(fields[::2], fields[1::2], strict=True))
     text = {as_bytes(k).decode(): as_bytes(v).decode() for k, v in fields.items()}
     return RoomEntry(code, text["game"], text["match"], text["owner"], int(text["expires_at"]),
                      text.get("address", ""))

@@ -144,19 +144,14 @@ class RedisStore:
         """Upsert by token hash: a known player keeps their id, their name is updated.
         Only the token's hash is ever stored."""
         key = self.keys.player(player.token_hash)
-
-        async def run(client: Client) -> None:
-            pipe = client.pipeline(transaction=False)
-            pipe.hsetnx(key, "id", player.id)
-            pipe.hset(key, mapping={"name": player.name, "bot": int(player.bot)})
-            pipe.set(self.keys.player_id(player.id), player.token_hash, nx=True)
-            await pipe.execute()
-
-        await self.redis.call(run)
+        await self.redis.commands(
+            ("HSETNX", key, "id", player.id),
+            ("HSET", key, "name", player.name, "bot", int(player.bot)),
+            ("SET", self.keys.player_id(player.id), player.token_hash, "NX"))
 
     async def player_by_token_hash(self, token_hash: str) -> PlayerRecord | None:
         key = self.keys.player(token_hash)
-        found = await self.redis.call(lambda r: r.hmget(key, ["id", "name", "bot"]))
+        found = await self.redis.command("HMGET", key, "id", "name", "bot")
         if found[0] is None:
             return None
         return PlayerRecord(as_bytes(found[0]).decode(), as_bytes(found[1]).decode(), token_hash,
