@@ -67,6 +67,10 @@ class _Wire(asyncio.Protocol):
         self.waiting: deque[asyncio.Future[Any]] = deque()
         self.transport: asyncio.Transport | None = None
         self.lost = False
+        self.scripts: set[str] = set()
+        """The scripts (SHA1) sent on this connection with EVAL, so cached by Redis: the
+        first use of a script is an EVAL, so that a batch never runs out of order to
+        load a script (a `SCRIPT FLUSH` meanwhile is still repaired: `NOSCRIPT`)."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass
@@ -153,7 +157,7 @@ class Batch:
             async with asyncio.timeout(self.timeout):
                 replies = await self._round_trip(batch)
                 missing = [i for i, reply in enumerate(replies) if _no_script(reply)]
-                if missing:  # Redis restarted or flushed its scripts: send their source
+                if missing:  # Redis flushed its scripts: send their source
                     again = await self._round_trip([batch[i] for i in missing], load=True)
                     for index, reply in zip(missing, again, strict=True):
                         replies[index] = reply
@@ -177,7 +181,19 @@ class Batch:
         wire = await self._connected()
         loop = asyncio.get_running_loop()
         futures: list[asyncio.Future[Any]] = [loop.create_future() for _ in batch]
-        wire.send([_pack(item, load) for item in batch], futures)
+        packed = []
+        for item in batch:
+            script = item.script
+            if script is not None and (load or script.sha not in wire.scripts):
+                wire.scripts.add(script.sha)  # EVAL caches it: EVALSHA from now on
+                packed.append(_pack_command(("EVAL", script.source, len(item.keys),
+                                             *item.keys, *item.args)))
+            elif script is not None:
+                packed.append(_pack_command(("EVALSHA", script.sha, len(item.keys),
+                                             *item.keys, *item.args)))
+            else:
+                packed.append(_pack_command(tuple(item.args)))
+        wire.send(packed, futures)
         return list(await asyncio.gather(*futures))
 
     async def _connected(self) -> _Wire:
@@ -229,16 +245,6 @@ class Batch:
                 await task
         if self._wire is not None:
             self._wire.close("closed")
-
-
-def _pack(item: _Queued, load: bool) -> bytes:
-    if item.script is None:
-        return _pack_command(tuple(item.args))
-    if load:
-        return _pack_command(("EVAL", item.script.source, len(item.keys),
-                                     *item.keys, *item.args))
-    return _pack_command(("EVALSHA", item.script.sha, len(item.keys),
-                                 *item.keys, *item.args))
 
 
 def _no_script(reply: Any) -> bool:
