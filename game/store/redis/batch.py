@@ -11,13 +11,14 @@ the order given; only the round trip is shared. A batch is bounded by the client
 timeout like any call, and a failure of the connection fails everything in the batch
 with `StoreUnavailable`.
 
-The batch speaks RESP itself over one asyncio connection (hiredis packs and parses), so
-a reply costs no redis-py machinery (a pool, a timeout and a parser call per reply):
-measured, redis-py's pipeline was a quarter of a process's CPU under load. Replies come
-as Redis sends them (`SMEMBERS` a list, `HGETALL` a flat list), errors as
-`redis.exceptions.ResponseError`. A batch not answered within the timeout closes the
-connection (its replies could no longer be told apart) and fails with
-`StoreUnavailable`; the next batch connects again.
+The batch speaks RESP itself over one connection (`wire.py`), so a reply costs no
+redis-py machinery: measured, redis-py's pipeline was a quarter of a process's CPU
+under load. Replies come as Redis sends them (`SMEMBERS` a list, `HGETALL` a flat
+list), errors as `redis.exceptions.ResponseError`. A batch not answered within the
+timeout closes the connection (its replies could no longer be told apart) and fails
+with `StoreUnavailable`; the next batch connects again. A script's first use on a
+connection is an EVAL (which caches it), so a batch never runs out of order to load a
+script; a `SCRIPT FLUSH` meanwhile is still repaired (`NOSCRIPT`: sent again).
 
 Only on a single Redis server: on a Cluster each goes to its own slot's node, and the
 client sends it alone with redis-py (`RedisClient.script`, `RedisClient.command`).
@@ -27,23 +28,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ssl
-from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-import hiredis
-from redis.asyncio.connection import parse_url
 from redis.exceptions import ResponseError
 
 from game.store.redis.errors import StoreUnavailable
+from game.store.redis.wire import Wire, open_wire, pack_command
 
 if TYPE_CHECKING:
     from game.store.redis.client import Arg, Script
-
-_pack_command = cast(Callable[[tuple[Any, ...]], bytes], hiredis.pack_command)
-"""hiredis' RESP packer (its stub wrongly types the tuple as of one item)."""
 
 MAX_BATCH = 256
 """Scripts and commands written at once at most: a longer queue goes in several writes,
@@ -59,65 +54,16 @@ class _Queued:
     future: asyncio.Future[Any]
 
 
-class _Wire(asyncio.Protocol):
-    """One RESP connection: replies are matched to the futures in the order sent."""
-
-    def __init__(self) -> None:
-        self.reader = hiredis.Reader(replyError=ResponseError)
-        self.waiting: deque[asyncio.Future[Any]] = deque()
-        self.transport: asyncio.Transport | None = None
-        self.lost = False
-        self.scripts: set[str] = set()
-        """The scripts (SHA1) sent on this connection with EVAL, so cached by Redis: the
-        first use of a script is an EVAL, so that a batch never runs out of order to
-        load a script (a `SCRIPT FLUSH` meanwhile is still repaired: `NOSCRIPT`)."""
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass
-
-    def send(self, packed: list[bytes], futures: list[asyncio.Future[Any]]) -> None:
-        assert self.transport is not None
-        self.waiting.extend(futures)
-        self.transport.write(b"".join(packed))
-
-    def data_received(self, data: bytes) -> None:
-        self.reader.feed(data)
-        while (reply := self.reader.gets()) is not False:
-            if not self.waiting:  # a reply nobody asked for: the stream is broken
-                self.close("unexpected reply")
-                return
-            future = self.waiting.popleft()
-            if not future.done():
-                future.set_result(reply)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.lost = True
-        self._fail(f"connection lost: {exc!r}")
-
-    def close(self, why: str) -> None:
-        self.lost = True
-        if self.transport is not None:
-            self.transport.abort()
-        self._fail(why)
-
-    def _fail(self, why: str) -> None:
-        while self.waiting:
-            future = self.waiting.popleft()
-            if not future.done():
-                future.set_exception(StoreUnavailable(f"redis: {why}"))
-
-
 class Batch:
     """Scripts and commands queued in one loop turn, sent to one Redis server at once."""
 
     def __init__(self, url: str, timeout: float, connect_timeout: float) -> None:
         self.url = url
-        self.options = parse_url(url)
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self._queue: list[_Queued] = []
-        self._wire: _Wire | None = None
-        self._connecting: asyncio.Task[_Wire] | None = None
+        self._wire: Wire | None = None
+        self._connecting: asyncio.Task[Wire] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.batches = 0
         """Writes sent (with `sent`, the mean batch size)."""
@@ -179,53 +125,28 @@ class Batch:
 
     async def _round_trip(self, batch: list[_Queued], load: bool = False) -> list[Any]:
         wire = await self._connected()
-        loop = asyncio.get_running_loop()
-        futures: list[asyncio.Future[Any]] = [loop.create_future() for _ in batch]
         packed = []
         for item in batch:
             script = item.script
             if script is not None and (load or script.sha not in wire.scripts):
                 wire.scripts.add(script.sha)  # EVAL caches it: EVALSHA from now on
-                packed.append(_pack_command(("EVAL", script.source, len(item.keys),
+                packed.append(pack_command(("EVAL", script.source, len(item.keys),
                                              *item.keys, *item.args)))
             elif script is not None:
-                packed.append(_pack_command(("EVALSHA", script.sha, len(item.keys),
+                packed.append(pack_command(("EVALSHA", script.sha, len(item.keys),
                                              *item.keys, *item.args)))
             else:
-                packed.append(_pack_command(tuple(item.args)))
-        wire.send(packed, futures)
-        return list(await asyncio.gather(*futures))
+                packed.append(pack_command(tuple(item.args)))
+        return list(await asyncio.gather(*wire.request(packed)))
 
-    async def _connected(self) -> _Wire:
+    async def _connected(self) -> Wire:
         if self._wire is not None and not self._wire.lost:
             return self._wire
         if self._connecting is None or self._connecting.done():
-            self._connecting = asyncio.get_running_loop().create_task(self._connect())
+            self._connecting = asyncio.get_running_loop().create_task(
+                open_wire(self.url, self.connect_timeout))
         self._wire = await asyncio.shield(self._connecting)
         return self._wire
-
-    async def _connect(self) -> _Wire:
-        loop = asyncio.get_running_loop()
-        host = str(self.options.get("host", "localhost"))
-        port = int(self.options.get("port", 6379))
-        secure = ssl.create_default_context() if self.url.startswith("rediss://") else None
-        async with asyncio.timeout(self.connect_timeout):
-            _, wire = await loop.create_connection(_Wire, host, port, ssl=secure)
-        hello: list[tuple[Arg, ...]] = []
-        password = self.options.get("password")
-        if password is not None:
-            user = self.options.get("username")
-            hello.append(("AUTH", user, password) if user else ("AUTH", password))
-        if int(self.options.get("db", 0)):
-            hello.append(("SELECT", int(self.options["db"])))
-        if hello:
-            futures = [loop.create_future() for _ in hello]
-            wire.send([_pack_command(command) for command in hello], futures)
-            for reply in await asyncio.gather(*futures):
-                if isinstance(reply, ResponseError):
-                    wire.close("refused")
-                    raise StoreUnavailable(f"redis refused the connection: {reply}")
-        return wire
 
     @staticmethod
     def _fail(batch: list[_Queued], exc: BaseException) -> None:

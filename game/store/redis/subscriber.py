@@ -18,14 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from redis.asyncio.connection import Connection, parse_url
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.crc import key_slot
 from redis.exceptions import ResponseError
 
 from game.store.redis.client import as_bytes
 from game.store.redis.errors import UNAVAILABLE, StoreUnavailable
+from game.store.redis.wire import Wire, open_wire, pack_command
 
 log = structlog.get_logger("game.store.redis.subscriber")
 
@@ -54,8 +52,6 @@ class Subscriber:
 
     def __init__(self, url: str, on_message: Handler, on_gap: ChannelEvent,
                  on_moved: ChannelEvent, settings: FeedSettings) -> None:
-        self._connect_kwargs: dict[str, Any] = dict(parse_url(url))
-        self._connect_kwargs.pop("db", None)  # pub/sub ignores the database
         self.url = url
         self.on_message = on_message
         self.on_gap = on_gap
@@ -67,8 +63,10 @@ class Subscriber:
         self._waiting: dict[bytes, list[asyncio.Future[None]]] = {}
         self._late: set[bytes] = set()
         """Channels whose `add` timed out: their gap is reported once subscribed."""
-        self._conn: Connection | None = None
-        self._write = asyncio.Lock()
+        self._conn: Wire | None = None
+        self._pending: set[bytes] = set()
+        """Channels subscribed again after a reconnection, their gap not reported yet."""
+        self._report_gaps = False
         self._task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
         self.connections = 0
@@ -110,9 +108,8 @@ class Subscriber:
     async def _send(self, *args: bytes | str) -> None:
         conn = self._conn
         if conn is not None:
-            with contextlib.suppress(*UNAVAILABLE):
-                async with self._write:
-                    await conn.send_command(*args)
+            with contextlib.suppress(StoreUnavailable):  # gone: the next connection does it
+                conn.write(pack_command(args))
 
     async def _run(self) -> None:
         failures = 0
@@ -145,69 +142,69 @@ class Subscriber:
                 await self._drop()
 
     async def _connect(self) -> None:
-        kwargs = dict(self._connect_kwargs)
-        connection_class = kwargs.pop("connection_class", Connection)
         s = self.settings
-        conn: Connection = connection_class(
-            **kwargs, socket_timeout=s.dead_after, socket_connect_timeout=s.connect_timeout,
-            retry=Retry(NoBackoff(), 0), health_check_interval=0)
-        async with asyncio.timeout(s.connect_timeout * 2):
-            await conn.connect()  # type: ignore[no-untyped-call]
-            self._conn = conn  # from here on `add` subscribes on this connection itself
-            by_slot: dict[int, list[bytes]] = {}
-            for channel in self.channels:  # one slot per SSUBSCRIBE on a Cluster
-                by_slot.setdefault(key_slot(channel), []).append(channel)
-            async with self._write:
-                for channels in by_slot.values():
-                    await conn.send_command("SSUBSCRIBE", *channels)
+        try:
+            conn = await open_wire(self.url, s.connect_timeout * 2, self._push)
+        except (StoreUnavailable, TimeoutError) as exc:
+            raise ConnectionError(str(exc)) from exc
+        self._conn = conn  # from here on `add` subscribes on this connection itself
+        by_slot: dict[int, list[bytes]] = {}
+        for channel in self.channels:  # one slot per SSUBSCRIBE on a Cluster
+            by_slot.setdefault(key_slot(channel), []).append(channel)
+        conn.write(b"".join(pack_command(("SSUBSCRIBE", *channels))
+                            for channels in by_slot.values()))
 
     async def _drop(self) -> None:
         conn, self._conn = self._conn, None
         self._live.clear()
         self.connected.clear()
         if conn is not None:
-            with contextlib.suppress(*UNAVAILABLE):
-                await conn.disconnect(nowait=True)
+            conn.close("dropped")
 
     async def _ping(self) -> None:
+        """Ping; a connection silent for `dead_after` is taken for dead and closed."""
+        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self.settings.ping_seconds)
+            conn = self._conn
+            if conn is not None and loop.time() - conn.last_data > self.settings.dead_after:
+                conn.close(f"pub/sub silent for {self.settings.dead_after}s")
             await self._send("PING")
 
     async def _read(self, gap: bool) -> None:
+        """Handle what arrives (`_push`) until the connection is gone."""
         conn = self._conn
         assert conn is not None
-        pending = set(self.channels)  # resubscribed: a gap is reported once confirmed
-        if not pending:
+        self._pending = set(self.channels)  # resubscribed: a gap is reported once confirmed
+        self._report_gaps = gap
+        if not self._pending:
             self.connected.set()
-        while True:
-            try:
-                reply = await conn.read_response(timeout=self.settings.dead_after,
-                                                 push_request=True)
-            except ResponseError as exc:  # MOVED: a slot is served elsewhere now
-                self._refused(str(exc))
-                continue
-            if reply is None:
-                raise TimeoutError(f"pub/sub silent for {self.settings.dead_after}s")
-            if not isinstance(reply, list) or not reply:
-                continue  # PONG while subscribed to nothing
-            kind = as_bytes(reply[0])
-            if kind == b"smessage":
-                channel = as_bytes(reply[1])
-                if channel in self.channels:
-                    self._safely(self.on_message, channel, as_bytes(reply[2]))
-            elif kind == b"ssubscribe":
-                channel = as_bytes(reply[1])
-                self._confirmed(channel, report_gap=gap and channel in pending)
-                pending.discard(channel)
-                if not pending:
-                    self.connected.set()
-            elif kind == b"sunsubscribe":
-                channel = as_bytes(reply[1])
-                self._live.discard(channel)
-                if channel in self.channels:  # the server dropped it: its slot moved
-                    self.channels.discard(channel)
-                    self._safely(self.on_moved, channel)
+        await conn.done
+        raise ConnectionError("pub/sub connection gone")
+
+    def _push(self, reply: Any) -> None:
+        if isinstance(reply, ResponseError):  # MOVED: a slot is served elsewhere now
+            self._refused(str(reply))
+            return
+        if not isinstance(reply, list) or not reply:
+            return
+        kind = as_bytes(reply[0])
+        if kind == b"smessage":
+            channel = as_bytes(reply[1])
+            if channel in self.channels:
+                self._safely(self.on_message, channel, as_bytes(reply[2]))
+        elif kind == b"ssubscribe":
+            channel = as_bytes(reply[1])
+            self._confirmed(channel, report_gap=self._report_gaps and channel in self._pending)
+            self._pending.discard(channel)
+            if not self._pending:
+                self.connected.set()
+        elif kind == b"sunsubscribe":
+            channel = as_bytes(reply[1])
+            self._live.discard(channel)
+            if channel in self.channels:  # the server dropped it: its slot moved
+                self.channels.discard(channel)
+                self._safely(self.on_moved, channel)
 
     def _refused(self, error: str) -> None:
         log.warning("feed_refused", url=self.url, error=error)
