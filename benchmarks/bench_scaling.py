@@ -3,8 +3,10 @@
 Side by side, each started fresh for every run: the embedded SQLite store in one
 process (`sqlite-1`); the Redis mode in one process (`redis-1`); two processes on one
 Redis with each match's two players on different processes, so every patch crosses
-Redis pub/sub (`redis-2`); and two processes with both players of a match on one
-(`redis-2-same`). The redis-server is started by the benchmark on a free port with
+Redis pub/sub (`redis-2`); two processes with both players of a match on one
+(`redis-2-same`); and two processes with half the matches each way (`redis-2-mixed`:
+what a load balancer without sticky sessions does, placing each connection on either
+process at random). The redis-server is started by the benchmark on a free port with
 `appendonly yes` and `appendfsync everysec` (`--fsync always` or `no` to compare).
 
 `game loadtest` drives the same K matches in every setup and measures, over the same
@@ -69,6 +71,8 @@ SETUPS = {setup.name: setup for setup in (
     Setup("redis-1", "redis", 1, "cross", "Redis, one process"),
     Setup("redis-2", "redis", 2, "cross", "Redis, two processes, a match's players on both"),
     Setup("redis-2-same", "redis", 2, "same", "Redis, two processes, a match's players on one"),
+    Setup("redis-2-mixed", "redis", 2, "mixed",
+          "Redis, two processes, half the matches' players on both, half on one"),
 )}
 
 
@@ -280,7 +284,7 @@ def budget(runs: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
         checks.append({"target": "Redis mode CPU a move (server + Redis) <= 1.5 x embedded "
                        "(redis-1 / sqlite-1)", "measured": cpu,
                        "ok": cpu["median"] <= CPU_RATIO_TARGET})
-    for two in ("redis-2", "redis-2-same"):
+    for two in ("redis-2", "redis-2-same", "redis-2-mixed"):
         scaling = paired(runs, two, "redis-1", "moves_per_cpu_second")
         if scaling is not None:
             checks.append({"target": f"scaling efficiency >= 85 % ({two} / redis-1, moves "

@@ -39,7 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "ws://127.0.0.1:8000/ws; several: processes sharing one Redis")
     parser.add_argument("--spread", choices=SPREADS, default="cross",
                         help="with several URLs: cross puts a match's two players on two "
-                        "processes, same puts them on one")
+                        "processes, same puts them on one, mixed does each for half the "
+                        "matches")
     parser.add_argument("--mode", choices=MODES, default="play",
                         help="play: K matches; fanout: 1 match, W watchers; idle: N sockets")
     parser.add_argument("--target", choices=TARGETS, default="game",

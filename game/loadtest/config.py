@@ -8,7 +8,7 @@ from typing import Any
 MODES = ("play", "fanout", "idle")
 TARGETS = ("game", "relay")
 CLIENTS = ("raw", "websockets")
-SPREADS = ("cross", "same")
+SPREADS = ("cross", "same", "mixed")
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,12 @@ class Config:
         """The URL connection `tag` of driver `index` opens (tags 0 and 1 are a match's
         players). `cross` puts consecutive tags on consecutive URLs, so with several
         URLs a match's two players sit on two processes and its patches cross Redis;
-        `same` keeps all of a driver's connections on one URL."""
+        `same` keeps all of a driver's connections on one URL; `mixed` does one for
+        even drivers and the other for odd ones (two processes behind a load balancer
+        that places each connection at random: half the matches cross)."""
         urls = self.urls
-        offset = tag if self.spread == "cross" else 0
+        cross = self.spread == "cross" or (self.spread == "mixed" and index % 2 == 0)
+        offset = tag if cross else 0
         return urls[(index + offset) % len(urls)]
 
     @property

@@ -28,6 +28,10 @@ def test_cross_puts_the_two_players_of_a_match_on_two_urls() -> None:
     assert same.url_for(0, 0) == same.url_for(0, 1) == "ws://a/ws"
     assert same.url_for(1, 0) == same.url_for(1, 1) == "ws://b/ws"
     assert Config(url="ws://a/ws").url_for(3, 1) == "ws://a/ws"
+    mixed = Config(url="ws://a/ws", more_urls=("ws://b/ws",), spread="mixed")
+    placed = [(mixed.url_for(index, 0), mixed.url_for(index, 1)) for index in range(4)]
+    assert [a != b for a, b in placed] == [True, False, True, False]  # half cross
+    assert {a for a, _ in placed} == {"ws://a/ws", "ws://b/ws"}  # both processes serve
 
 
 def test_the_relay_takes_one_url() -> None:
