@@ -213,58 +213,70 @@ async def test_watch_and_unwatch(server: ServerProcess, codec: CodecName) -> Non
 
 
 class Pausing(RandomBot):
-    """Stops to think at its third move, until the test lets it go."""
+    """Stops to think at its third move and again at its fourth (moving first: with 4
+    and then 6 moves played, when the game cannot be over yet), each time until the
+    test lets it go."""
+
+    AT = (4, 6)
 
     def __init__(self) -> None:
         super().__init__()
-        self.thinking = asyncio.Event()
-        self.go = asyncio.Event()
+        self.thinking = [asyncio.Event() for _ in self.AT]
+        self.go = [asyncio.Event() for _ in self.AT]
 
     # `Bot.choose` may be a coroutine; RandomBot narrowed it to a plain int.
     async def choose(self, view: View) -> int:  # type: ignore[override]
-        if len(view["moves"]) >= 4 and not self.go.is_set():
-            self.thinking.set()
-            await self.go.wait()
+        for at, thinking, go in zip(self.AT, self.thinking, self.go, strict=True):
+            if len(view["moves"]) >= at and not go.is_set():
+                thinking.set()
+                await go.wait()
         return super().choose(view)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
-async def test_sdk_resumes_its_match_across_a_server_restart(
-    tmp_path: Path, sig: signal.Signals
-) -> None:
-    first = start_server(tmp_path, db=str(tmp_path / "game.sqlite3"))
-    second: ServerProcess | None = None
+async def test_sdk_resumes_its_match_across_server_restarts(tmp_path: Path) -> None:
+    """A bot thinking while its server goes: by SIGTERM (told, drained), then, on the
+    server that replaced it, by SIGKILL (nothing told). Each replacement listens on the
+    same port and database; the SDK reconnects with the same token both times, the bot's
+    move goes through, and the match is played to the end, seen the same by a watcher.
+
+    (One match through both restarts rather than a server pair per signal: each restart
+    still catches the bot mid-thought.)"""
+    servers = [start_server(tmp_path, db=str(tmp_path / "game.sqlite3"))]
     bot = Pausing()
-    player = Client(first.ws, name="survivor", codec="msgpack", backoff=FAST)
-    fan = Client(first.ws, name="fan", backoff=FAST)
+    player = Client(servers[0].ws, name="survivor", codec="msgpack", backoff=FAST)
+    fan = Client(servers[0].ws, name="fan", backoff=FAST)
     try:
         await player.connect()
         await fan.connect()
         runner = asyncio.ensure_future(run_games(
-            bot, first.ws, games=1, game="connect4", mode=VsBot("random"), client=player))
-        await asyncio.wait_for(bot.thinking.wait(), TIMEOUT)
+            bot, servers[0].ws, games=1, game="connect4", mode=VsBot("random"),
+            client=player))
+        await asyncio.wait_for(bot.thinking[0].wait(), TIMEOUT)
         match = next(iter(player.matches))
         await fan.watch(match)
         token_before = player.token
-        await asyncio.to_thread(first.stop, sig)
-        second = ServerProcess(first.port, first.env, tmp_path / "second.log")
-        await asyncio.to_thread(second.start)  # the same port and database
-        bot.go.set()
+        for pause, sig in enumerate((signal.SIGTERM, signal.SIGKILL)):
+            if pause:
+                await asyncio.wait_for(bot.thinking[pause].wait(), TIMEOUT)
+            await asyncio.to_thread(servers[-1].stop, sig)
+            servers.append(ServerProcess(servers[0].port, servers[0].env,
+                                         tmp_path / f"restart-{pause}.log"))
+            await asyncio.to_thread(servers[-1].start)  # the same port and database
+            bot.go[pause].set()
         score = await asyncio.wait_for(runner, TIMEOUT)
         assert score.played == 1 and bot.ended == [match]
-        assert player.stats.reconnects >= 1 and player.token == token_before
+        assert player.stats.reconnects >= 2 and player.token == token_before
         final = await fan.wait_view(match, lambda v: v["status"] == "finished", TIMEOUT)
         assert final["moves"] == player.view(match)["moves"]
-        assert len(final["moves"]) >= 5
+        assert len(final["moves"]) >= 7
         result = final["result"]
         assert result["reason"] in ("line", "draw")
         assert player.stats.hash_mismatches == fan.stats.hash_mismatches == 0
     finally:
         await player.close()
         await fan.close()
-        first.stop()
-        if second is not None:
-            second.stop()
+        for server in servers:
+            server.stop()
 
 
 async def test_a_replaced_connection_steps_aside(server: ServerProcess) -> None:

@@ -225,29 +225,27 @@ KILL_AFTER = (0.0, 0.0, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, None)
 """Seconds between B's offer leaving and SIGKILL; None: kill once it is acknowledged."""
 
 
-async def _crash_round(tmp_path: Path, index: int, delay: float | None) -> str:
-    db = str(tmp_path / f"rematch-{index}.sqlite3")
-    server = start_server(tmp_path, db=db)
+async def _crash_round(server: ServerProcess, index: int, delay: float | None) -> str:
+    """A match played to its end by two new players on `server`, both offering a
+    rematch, SIGKILL `delay` after the second offer left, and `server` started again on
+    its file: what the players find there."""
     assert server.process is not None
-    try:
-        async with connect(server) as a, connect(server) as b:
-            match, seats = await seated(a, b, "tictactoe")
-            await play_out(seats, match, TTT_WIN)
-            first, second = seats[index % 2], seats[1 - index % 2]
-            await offer(first, match)
-            await second.send({"type": "rematch", "match": match, "id": "agree"})
-            if delay is None:
-                await second.expect(answer_to("agree"))
-            elif delay:
-                await asyncio.sleep(delay)  # the kill's timing is what this round varies
-            server.process.kill()
-            server.process.wait()
-            tokens = {seat: client.token for seat, client in seats.items()}
-            second_seat = 1 - index % 2
-        server.start()
-        return await _resume_after_crash(server, match, tokens, second_seat)
-    finally:
-        server.stop()
+    async with connect(server) as a, connect(server) as b:
+        match, seats = await seated(a, b, "tictactoe")
+        await play_out(seats, match, TTT_WIN)
+        first, second = seats[index % 2], seats[1 - index % 2]
+        await offer(first, match)
+        await second.send({"type": "rematch", "match": match, "id": "agree"})
+        if delay is None:
+            await second.expect(answer_to("agree"))
+        elif delay:
+            await asyncio.sleep(delay)  # the kill's timing is what this round varies
+        server.process.kill()
+        server.process.wait()
+        tokens = {seat: client.token for seat, client in seats.items()}
+        second_seat = 1 - index % 2
+    server.start()
+    return await _resume_after_crash(server, match, tokens, second_seat)
 
 
 async def _resume_after_crash(
@@ -280,9 +278,16 @@ async def test_a_crash_as_a_rematch_is_agreed_never_loses_the_rematch(
 ) -> None:
     """SIGKILL at varied moments around the agreeing offer, restart on the same file:
     either the rematch exists and both players are seated in it, or the agreeing offer
-    was not stored and offering again starts it; never both offers and no rematch."""
-    outcomes = [await _crash_round(tmp_path, index, delay)
-                for index, delay in enumerate(KILL_AFTER)]
+    was not stored and offering again starts it; never both offers and no rematch.
+
+    Each round is a new match between new players; the server a round restarted is the
+    one the next round plays on and kills (11 server starts for 10 rounds, not 20)."""
+    server = start_server(tmp_path, db=str(tmp_path / "rematch.sqlite3"))
+    try:
+        outcomes = [await _crash_round(server, index, delay)
+                    for index, delay in enumerate(KILL_AFTER)]
+    finally:
+        server.stop()
     assert "rematch started" in outcomes, outcomes
 
 

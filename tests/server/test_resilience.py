@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +12,7 @@ import pytest
 
 from tests.server.test_play import C4_WIN, TTT_WIN, quick_match
 from tests.support import (
+    Client,
     ServerProcess,
     advance_clock,
     connect,
@@ -19,6 +22,7 @@ from tests.support import (
 )
 
 GRACE_MS, TURN_MS, FIRST_MS = 20_000, 60_000, 30_000
+CODECS = ("json", "msgpack")
 
 
 @pytest.fixture(scope="module")
@@ -31,45 +35,68 @@ def clocked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]
     proc.stop()
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
-async def test_restart_keeps_every_acknowledged_move(
-    tmp_path: Path, codec: str, sig: signal.Signals
-) -> None:
+async def _resume(server: ServerProcess, match: str, tokens: dict[int, str | None],
+                  moves: list[int], stack: contextlib.AsyncExitStack) -> dict[int, Client]:
+    """Both players back on `server` (seat 0 speaking JSON, seat 1 MessagePack): each is
+    told of the match, sees exactly `moves` in it, still active, in its own seat."""
+    resumed = {}
+    for seat, codec in enumerate(CODECS):
+        client = resumed[seat] = await stack.enter_async_context(connect(server, codec))
+        welcome = await client.hello(token=tokens[seat])
+        assert welcome["matches"] == [match]
+        snap = await client.expect("snapshot")
+        assert snap["view"]["moves"] == moves
+        assert snap["view"]["status"] == "active" and snap["view"]["you"] == seat
+    await resumed[0].until_view(match, lambda v: all(p["online"] for p in v["players"]))
+    return resumed
+
+
+async def test_restart_keeps_every_acknowledged_move(tmp_path: Path) -> None:
+    """One match, one player on each codec, through two restarts on the same database:
+    SIGTERM (the players are told the server is going: 1001 or 1012), then SIGKILL
+    (nothing is told, nothing is flushed on the way out). Each time the move acknowledged
+    just before the signal is there after it, and the match then plays on to its end.
+
+    (One chain rather than a server pair per codec and signal: a restart does not
+    depend on the codecs of the connections, and each signal still follows an
+    acknowledged move.)"""
     db = str(tmp_path / "game.sqlite3")
-    first = start_server(tmp_path, db=db)
-    async with connect(first, codec) as a, connect(first, codec) as b:
-        await a.hello("a")
-        await b.hello("b")
-        match, seats = await quick_match(a, b, "connect4")
-        await play_out(seats, match, C4_WIN[:4])
-        mover = seats[0]
-        ack = await mover.request({"type": "move", "match": match, "move": C4_WIN[4],
-                                   "version": mover.versions[match]})
-        assert ack["type"] == "ack"
-        tokens = {seat: client.token for seat, client in seats.items()}
-        first.stop(sig)
-        await a.closed.wait()
-        await b.closed.wait()
-        if sig == signal.SIGTERM:
-            assert {a.close_code, b.close_code} <= {1001, 1012}
-    second = start_server(tmp_path, db=db)
+    servers = [start_server(tmp_path, db=db)]
     try:
-        async with connect(second, codec) as a2, connect(second, codec) as b2:
-            resumed = {0: a2, 1: b2}
-            for seat, client in resumed.items():
-                welcome = await client.hello(token=tokens[seat])
-                assert welcome["matches"] == [match]
-                snap = await client.expect("snapshot")
-                assert snap["view"]["moves"] == C4_WIN[:5]
-                assert snap["view"]["status"] == "active" and snap["view"]["you"] == seat
-            await resumed[0].until_view(match, lambda v: all(p["online"] for p in v["players"]))
-            await play_out(resumed, match, C4_WIN[5:])
+        async with connect(servers[0], CODECS[0]) as a, connect(servers[0], CODECS[1]) as b:
+            await a.hello("a")
+            await b.hello("b")
+            match, seats = await quick_match(a, b, "connect4")
+            await play_out(seats, match, C4_WIN[:4])
+            tokens = {seat: client.token for seat, client in seats.items()}
+            ack = await seats[0].request({"type": "move", "match": match, "move": C4_WIN[4],
+                                          "version": seats[0].versions[match]})
+            assert ack["type"] == "ack"
+            # in a thread: the clients answer the server's closing handshake meanwhile
+            await asyncio.to_thread(servers[0].stop, signal.SIGTERM)
+            await a.closed.wait()
+            await b.closed.wait()
+            assert {a.close_code, b.close_code} <= {1001, 1012}
+        servers.append(start_server(tmp_path, db=db))
+        async with contextlib.AsyncExitStack() as stack:
+            resumed = await _resume(servers[1], match, tokens, C4_WIN[:5], stack)
+            ack = await resumed[1].request({"type": "move", "match": match, "move": C4_WIN[5],
+                                            "version": resumed[1].versions[match]})
+            assert ack["type"] == "ack"
+            servers[1].stop(signal.SIGKILL)
+            for client in resumed.values():
+                await client.closed.wait()
+        servers.append(start_server(tmp_path, db=db))
+        async with contextlib.AsyncExitStack() as stack:
+            resumed = await _resume(servers[2], match, tokens, C4_WIN[:6], stack)
+            await play_out(resumed, match, C4_WIN[6:])
             final = await resumed[1].until_view(match, lambda v: v["status"] == "finished")
             assert final["result"] == {"winner": 0, "reason": "line",
                                        "line": final["result"]["line"]}
             assert final["moves"] == C4_WIN
     finally:
-        second.stop()
+        for server in servers:
+            server.stop()
 
 
 async def test_drop_shows_offline_with_grace_then_online(clocked: ServerProcess,

@@ -46,6 +46,8 @@ async def test_one_loop_turn_goes_in_one_write_in_order(redis: RedisServer) -> N
 async def test_a_script_error_fails_only_its_caller(redis: RedisServer) -> None:
     client = RedisClient(RedisOptions(url=redis.url, namespace="t"))
     await client.open()
+    good: object
+    bad: object
     good, bad = await asyncio.gather(client.script(ADD, ["n"], [2]),
                                      client.script(FAILS, [], []), return_exceptions=True)
     assert good == 2
@@ -59,13 +61,13 @@ async def test_scripts_forgotten_by_redis_are_sent_again(redis: RedisServer) -> 
     assert await client.script(ADD, ["n"], [1]) == 1
     redis.client().script_flush()
     assert await client.script(ADD, ["n"], [1]) == 2  # NOSCRIPT: sent again, with its source
-    assert await asyncio.gather(client.script(ADD, ["n"], [1]),
-                                client.command("GET", "n")) == [3, b"3"]
+    assert list(await asyncio.gather(client.script(ADD, ["n"], [1]),
+                                     client.command("GET", "n"))) == [3, b"3"]
     redis.restart()  # a restarted Redis knows no script: the new connection sends them
     with pytest.raises(StoreUnavailable):
         await client.command("GET", "n")
-    assert await asyncio.gather(client.script(ADD, ["n"], [1]),
-                                client.command("GET", "n")) == [4, b"4"]
+    assert list(await asyncio.gather(client.script(ADD, ["n"], [1]),
+                                     client.command("GET", "n"))) == [4, b"4"]
     await client.close()
 
 
