@@ -35,14 +35,15 @@ def game_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
 
 def wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the relay exited"
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)  # polling a starting process: there is no event to wait on
+    with httpx.Client(timeout=1) as http:  # one client: each bare get builds an SSL context
+        while time.monotonic() < deadline:
+            assert process.poll() is None, "the relay exited"
+            try:
+                if http.get(url).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)  # polling a starting process: there is no event to wait on
     raise AssertionError("the relay did not start")
 
 
