@@ -75,14 +75,25 @@ async def test_an_overrunning_bot_is_stopped_and_never_blocks_the_loop(
         await other.hello("other")
         runaway = await start_bot_match(victim, "medium")
         # While the runaway search burns a worker, the event loop keeps serving: another
-        # bot match (on the other worker) is played to its end and the bystander keeps
-        # moving, all before the runaway is stopped (the healthy match starts at once:
-        # on a loaded machine, waiting for the bystander first could outlast the runaway)
+        # bot match (on the other worker) gets its moves acknowledged while the runaway
+        # is still thinking. Counted move by move rather than asking for the whole match
+        # first: on a loaded machine a whole match could outlast the runaway's 2 s.
         healthy = await start_bot_match(other, "random")
+        rng, served = random.Random(3), 0
+        while victim.views[runaway]["status"] == "active":
+            view = await other.until_view(
+                healthy, lambda v: v["status"] == "finished" or v["turn"] == v["you"])
+            if view["status"] == "finished":
+                break
+            ack = await other.request({"type": "move", "match": healthy,
+                                       "move": rng.choice(view["legal"]),
+                                       "version": other.versions[healthy]})
+            assert ack["type"] == "ack", ack
+            served += victim.views[runaway]["status"] == "active"
+        assert served >= 1, "no move of another match was served while the runaway thought"
         final = await play_to_the_end(other, healthy, seed=3)
         await bystander.wait_moves(5)
         assert final["result"]["reason"] in ("line", "draw")  # type: ignore[index]
-        assert victim.views[runaway]["status"] == "active"
         view = await victim.until_view(runaway, lambda v: v["status"] == "finished")
         assert view["result"]["reason"] == "resign" and view["result"]["winner"] == 1
         # the interrupted worker is free again: two bot matches at once both play out
