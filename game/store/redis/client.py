@@ -80,6 +80,9 @@ def lua(source: str) -> Script:
     return Script(source, hashlib.sha1(source.encode()).hexdigest())
 
 
+CLOSED_TRANSPORT = "unable to perform operation on"
+"""uvloop's message for a write on a transport already closed."""
+
 POOL_SIZE = 64
 """Connections one process opens to one Redis node at most: enough to keep Redis busy
 (each command is a round trip of well under a millisecond), few enough for many
@@ -149,6 +152,12 @@ class RedisClient:
             async with asyncio.timeout(self.timeout):
                 return await fn(self.raw)
         except UNAVAILABLE as exc:
+            raise StoreUnavailable(f"redis: {exc!r}") from exc
+        except RuntimeError as exc:
+            # redis-py writing on a connection it closed meanwhile (a timeout under load):
+            # uvloop refuses with a RuntimeError, which means "not reachable just now"
+            if CLOSED_TRANSPORT not in str(exc):
+                raise
             raise StoreUnavailable(f"redis: {exc!r}") from exc
 
     def script(self, script: Script, keys: Sequence[str],

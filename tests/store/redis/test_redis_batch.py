@@ -114,3 +114,25 @@ async def test_password_and_database_from_the_url(tmp_path: Path) -> None:
         await wrong.close()
     finally:
         server.stop()
+
+
+async def test_a_write_on_a_closed_connection_is_unavailable_not_a_crash(
+    redis: RedisServer,
+) -> None:
+    """redis-py may write on a connection it closed meanwhile (a timeout under load);
+    uvloop refuses with a RuntimeError: the caller gets StoreUnavailable (`unavailable`,
+    retryable), not an internal error. Another RuntimeError is a bug and stays one."""
+    client = RedisClient(RedisOptions(url=redis.url, namespace="t"))
+
+    async def closed(_: object) -> None:
+        raise RuntimeError("unable to perform operation on <TCPTransport closed=True "
+                           "reading=False 0x1>; the handler is closed")
+
+    async def bug(_: object) -> None:
+        raise RuntimeError("something else")
+
+    with pytest.raises(StoreUnavailable):
+        await client.call(closed)
+    with pytest.raises(RuntimeError, match="something else"):
+        await client.call(bug)
+    await client.close()
