@@ -37,15 +37,23 @@ async def start_bot_match(client: Client, level: str, game: str = "tictactoe") -
 async def play_to_the_end(client: Client, match: str, seed: int) -> dict[str, object]:
     """Play random legal moves as the human until the match is over."""
     rng = random.Random(seed)
-    while True:
-        view = await client.until_view(
-            match, lambda v: v["status"] == "finished" or v["turn"] == v["you"])
-        if view["status"] == "finished":
-            return view
-        ack = await client.request({"type": "move", "match": match,
-                                    "move": rng.choice(view["legal"]),
-                                    "version": client.versions[match]})
-        assert ack["type"] == "ack", ack
+    while (final := await play_a_move(client, match, rng)) is None:
+        pass
+    return final
+
+
+async def play_a_move(client: Client, match: str, rng: random.Random) -> dict[str, object] | None:
+    """Once it is the human's turn, one random legal move (acknowledged); the final view
+    instead if the match is over."""
+    view = await client.until_view(
+        match, lambda v: v["status"] == "finished" or v["turn"] == v["you"])
+    if view["status"] == "finished":
+        return view
+    ack = await client.request({"type": "move", "match": match,
+                                "move": rng.choice(view["legal"]),
+                                "version": client.versions[match]})
+    assert ack["type"] == "ack", ack
+    return None
 
 
 async def test_a_bot_that_raises_only_loses_its_own_match(bots: ServerProcess) -> None:
@@ -81,14 +89,8 @@ async def test_an_overrunning_bot_is_stopped_and_never_blocks_the_loop(
         healthy = await start_bot_match(other, "random")
         rng, served = random.Random(3), 0
         while victim.views[runaway]["status"] == "active":
-            view = await other.until_view(
-                healthy, lambda v: v["status"] == "finished" or v["turn"] == v["you"])
-            if view["status"] == "finished":
+            if await play_a_move(other, healthy, rng) is not None:
                 break
-            ack = await other.request({"type": "move", "match": healthy,
-                                       "move": rng.choice(view["legal"]),
-                                       "version": other.versions[healthy]})
-            assert ack["type"] == "ack", ack
             served += victim.views[runaway]["status"] == "active"
         assert served >= 1, "no move of another match was served while the runaway thought"
         final = await play_to_the_end(other, healthy, seed=3)
